@@ -1,0 +1,11 @@
+//! The UPC case system's API: a GraphQL server over the case record of unreasonably persistent
+//! customers, as the council's policy describes them.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod server;
+pub mod telemetry;

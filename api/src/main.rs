@@ -1,0 +1,106 @@
+//! `upc-api`: the GraphQL API server and its operator commands.
+
+use std::process::ExitCode;
+
+use api::cli::{Cli, Command};
+use api::config::Settings;
+use api::server::App;
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Schema) = cli.command {
+        print!("{}", api::graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    api::telemetry::init(&settings.log, settings.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => match api::db::connect(&settings).await {
+            Ok(db) => match api::db::migrate(&db, &settings).await {
+                Ok(()) => {
+                    eprintln!("upc-api: migrations applied");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            },
+            Err(e) => fail(&e),
+        },
+        Command::Schema => ExitCode::SUCCESS,
+        Command::Healthcheck => healthcheck(&settings).await,
+    }
+}
+
+async fn serve(settings: Settings) -> ExitCode {
+    let app = match App::prepare(settings).await {
+        Ok(app) => app,
+        Err(e) => return fail(&e),
+    };
+    let listener = match app.bind().await {
+        Ok(l) => l,
+        Err(e) => return fail(&e),
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    tracing::info!(
+        database = %api::db::redact_url(&app.state().settings.database_url),
+        "upc-api listening on http://{addr}/graphql (GraphiQL in a browser; /healthz, /readyz)"
+    );
+    match app.serve(listener, shutdown_signal()).await {
+        Ok(()) => {
+            tracing::info!("upc-api stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+async fn healthcheck(settings: &Settings) -> ExitCode {
+    let port = settings.bind.port();
+    let url = format!("http://127.0.0.1:{port}/readyz");
+    match reqwest::Client::new()
+        .get(&url)
+        .timeout(std::time::Duration::from_secs(3))
+        .send()
+        .await
+    {
+        Ok(r) if r.status().is_success() => ExitCode::SUCCESS,
+        Ok(r) => fail(&format!("{url} answered {}", r.status())),
+        Err(e) => fail(&format!("{url} did not answer: {e}")),
+    }
+}
+
+/// One clear line on standard error and a non-zero exit: never a panic backtrace.
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("upc-api: error: {e}");
+    ExitCode::FAILURE
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; draining in-flight requests");
+}

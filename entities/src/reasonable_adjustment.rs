@@ -1,0 +1,47 @@
+//! The `reasonable_adjustment` table: see [`Model`].
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A reasonable adjustment made for a customer (Equality Act 2010).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "reasonable_adjustment")]
+pub struct Model {
+    /// Surrogate key.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// The customer.
+    pub customer_id: i64,
+    /// What the adjustment is.
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    /// Identity-provider subject of who recorded it.
+    pub recorded_by: String,
+    /// When it was recorded.
+    pub recorded_at: DateTimeUtc,
+    /// Optimistic-concurrency version: starts at 1 and goes up by one on every update.
+    pub version: i64,
+    /// When the row was created.
+    pub created_at: DateTimeUtc,
+}
+
+/// The records this one refers to by foreign key.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    /// The customer. (`customer_id`)
+    #[sea_orm(
+        belongs_to = "super::customer::Entity",
+        from = "Column::CustomerId",
+        to = "super::customer::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Customer,
+}
+
+impl Related<super::customer::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Customer.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,149 @@
+//! Schema migrations for the UPC case record.
+//!
+//! Every migration is written with the sea-query builder, never dialect SQL, so the same
+//! migration runs on SQLite (development, tests) and PostgreSQL (production).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_foundation;
+mod new_table;
+
+/// Runs the UPC schema migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_foundation::Migration)]
+    }
+}
+
+/// Every table the migrations create, in creation order (parents before children).
+///
+/// Dropping in reverse order never trips a foreign key.
+pub fn table_names() -> &'static [&'static str] {
+    m20261128_000001_foundation::TABLE_NAMES
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm_migration::sea_orm::{Database, DatabaseConnection, DbErr};
+
+    use super::*;
+
+    async fn fresh_database() -> DatabaseConnection {
+        Database::connect("sqlite::memory:")
+            .await
+            .expect("in-memory SQLite opens")
+    }
+
+    async fn existing_tables(db: &DatabaseConnection) -> Vec<&'static str> {
+        let manager = SchemaManager::new(db);
+        let mut existing = Vec::new();
+        for name in table_names() {
+            if manager.has_table(*name).await.expect("has_table works") {
+                existing.push(*name);
+            }
+        }
+        existing
+    }
+
+    async fn insert(
+        db: &DatabaseConnection,
+        table: &'static str,
+        row: &[(&'static str, Expr)],
+    ) -> Result<(), DbErr> {
+        let statement = Query::insert()
+            .into_table(table)
+            .columns(row.iter().map(|(column, _)| *column))
+            .values(row.iter().map(|(_, value)| value.clone()))
+            .map_err(|error| DbErr::Custom(error.to_string()))?
+            .take();
+        db.execute(&statement).await.map(|_| ())
+    }
+
+    fn text(value: &str) -> Expr {
+        Expr::val(value)
+    }
+
+    #[tokio::test]
+    async fn up_down_up_creates_and_drops_every_table() {
+        let db = fresh_database().await;
+
+        Migrator::up(&db, None).await.expect("first up");
+        assert_eq!(existing_tables(&db).await, table_names());
+
+        Migrator::down(&db, None).await.expect("down");
+        assert!(existing_tables(&db).await.is_empty());
+
+        Migrator::up(&db, None).await.expect("second up");
+        assert_eq!(existing_tables(&db).await, table_names());
+    }
+
+    #[tokio::test]
+    async fn constraints_reject_bad_rows() {
+        let db = fresh_database().await;
+        Migrator::up(&db, None).await.expect("up");
+
+        insert(
+            &db,
+            "service",
+            &[("code", text("HOUSING")), ("name", text("Housing"))],
+        )
+        .await
+        .expect("a service");
+        let customer = |kind: &str| {
+            vec![
+                ("reference", text("C-000001")),
+                ("kind", text(kind)),
+                ("display_name", text("A Customer")),
+            ]
+        };
+        assert!(
+            insert(&db, "customer", &customer("robot")).await.is_err(),
+            "CHECK rejects a value outside the enumeration"
+        );
+        insert(&db, "customer", &customer("person"))
+            .await
+            .expect("a valid customer");
+
+        let case = |customer_id: i64| {
+            vec![
+                ("reference", text("UPC-2026-0001")),
+                ("customer_id", Expr::val(customer_id)),
+                ("service_id", Expr::val(1_i64)),
+                ("stage", text("reported")),
+                ("status", text("open")),
+                ("opened_at", text("2026-01-05T09:00:00+00:00")),
+            ]
+        };
+        assert!(
+            insert(&db, "upc_case", &case(999)).await.is_err(),
+            "foreign key rejects a dangling customer id"
+        );
+        insert(&db, "upc_case", &case(1))
+            .await
+            .expect("a valid case");
+
+        // 3.2: anything longer than a temporary exclusion needs someone to agree it.
+        let exclusion = |agreed_by: Option<&str>| {
+            let mut row = vec![
+                ("case_id", Expr::val(1_i64)),
+                ("kind", text("long_term")),
+                ("health_and_safety", Expr::val(true)),
+                ("starts_on", text("2026-01-05")),
+                ("reasons", text("Threatened staff")),
+                ("authorised_by", text("sub-manager")),
+            ];
+            if let Some(agreed_by) = agreed_by {
+                row.push(("agreed_by", text(agreed_by)));
+                row.push(("agreed_by_role", text("head_of_service")));
+            }
+            row
+        };
+        assert!(insert(&db, "exclusion", &exclusion(None)).await.is_err());
+        insert(&db, "exclusion", &exclusion(Some("sub-head")))
+            .await
+            .expect("an agreed long-term exclusion");
+    }
+}

@@ -1,0 +1,206 @@
+//! `TestApp`: the real API server on a random port over a fresh database, and one helper per
+//! kind of request, so tests read like what the intranet does.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use api::config::Settings;
+use api::server::App;
+use sea_orm::{Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::sync::{OnceCell, oneshot};
+
+use crate::postgres;
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite database.
+    Sqlite,
+    /// A throwaway PostgreSQL database.
+    Postgres,
+}
+
+/// A running API server for one test.
+pub struct TestApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// `http://addr`.
+    pub base_url: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// Which database it uses.
+    pub backend: Backend,
+    /// A direct connection to the same database, for assertions behind the API's back.
+    pub db: DatabaseConnection,
+    /// The database URL.
+    pub database_url: String,
+    /// The data directory (temporary).
+    pub data_dir: PathBuf,
+    _dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+static SQLITE_TEMPLATE: OnceCell<PathBuf> = OnceCell::const_new();
+
+async fn sqlite_template() -> PathBuf {
+    SQLITE_TEMPLATE
+        .get_or_init(|| async {
+            let dir = tempfile::Builder::new()
+                .prefix("upc-sqlite-template-")
+                .tempdir()
+                .expect("temporary directory")
+                .keep();
+            let settings = Settings::embedded(&dir);
+            let db = api::db::connect(&settings).await.expect("open template");
+            api::db::migrate(&db, &settings)
+                .await
+                .expect("migrate template");
+            db.close().await.expect("close template");
+            dir.join("upc.sqlite")
+        })
+        .await
+        .clone()
+}
+
+impl TestApp {
+    /// Start a server over a fresh database of `backend`. `None` only for PostgreSQL when it is
+    /// unavailable and not required (a loud message is printed); with `UPC_REQUIRE_POSTGRES=1`
+    /// that case panics instead.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// As `spawn`, adjusting the settings first.
+    pub async fn spawn_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
+        let dir = tempfile::Builder::new()
+            .prefix("upc-test-")
+            .tempdir()
+            .expect("temporary directory");
+        let mut settings = Settings::embedded(dir.path());
+        settings.bind = "127.0.0.1:0".parse().expect("address");
+        settings.log = "warn".into();
+        match backend {
+            Backend::Sqlite => {
+                let template = sqlite_template().await;
+                std::fs::copy(&template, dir.path().join("upc.sqlite")).expect("copy template");
+            }
+            Backend::Postgres => match postgres::fresh_database().await {
+                Ok(url) => settings.database_url = url,
+                Err(why) => {
+                    if postgres::required() {
+                        panic!(
+                            "PostgreSQL is required ({}=1) but unavailable: {why}",
+                            postgres::REQUIRE_ENV
+                        );
+                    }
+                    eprintln!(
+                        "\n!!!!!!!!!! PostgreSQL NOT TESTED: {why}\n!!!!!!!!!! this test ran on SQLite only; set {}=1 to make this fail\n",
+                        postgres::REQUIRE_ENV
+                    );
+                    return None;
+                }
+            },
+        }
+        adjust(&mut settings);
+        let database_url = settings.database_url.clone();
+        let data_dir = settings.data_dir.clone();
+        let app = App::prepare(settings).await.expect("server prepares");
+        let listener = app.bind().await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = app
+                .serve(listener, async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        let db = Database::connect(database_url.as_str())
+            .await
+            .expect("direct connection");
+        Some(TestApp {
+            addr,
+            base_url: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            backend,
+            db,
+            database_url,
+            data_dir,
+            _dir: dir,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// POST a GraphQL document with variables; the whole JSON response.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.base_url))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("JSON response")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Define black-box tests that each run twice: once on SQLite, once on PostgreSQL.
+///
+/// ```ignore
+/// db_tests! {
+///     async fn healthz_answers(app) {
+///         assert_eq!(app.get("/healthz").await.status(), 200);
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! db_tests {
+    ($( $(#[$meta:meta])* async fn $name:ident($app:ident) $body:block )*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($app: $crate::app::TestApp) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::app::TestApp::spawn($crate::app::Backend::Sqlite)
+                        .await
+                        .expect("SQLite always available");
+                    run(app).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = $crate::app::TestApp::spawn($crate::app::Backend::Postgres).await {
+                        run(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
