@@ -19,8 +19,74 @@ pub enum Command {
     Serve,
     /// Apply pending migrations and exit (the one-off migration step in production).
     Migrate,
+    /// Load the small demonstration data set (a few services, customers and cases).
+    DemoData,
+    /// Print a bearer token for the embedded signing secret (embedded mode only), so a newcomer
+    /// can call the API at once.
+    Token(TokenArgs),
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     Schema,
     /// Exit 0 when the local server's /readyz answers 200 (a container health check).
     Healthcheck,
+}
+
+/// Arguments of `upc-api token`.
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    /// A role the token holds (repeatable), e.g. `officer`, `legal_services`.
+    #[arg(long = "role", required = true)]
+    pub roles: Vec<String>,
+    /// A service code the holder belongs to (repeatable), e.g. `CS`.
+    #[arg(long = "service")]
+    pub services: Vec<String>,
+    /// The subject (user id); defaults to `local-<first role>`.
+    #[arg(long)]
+    pub sub: Option<String>,
+    /// The display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// How long the token is valid: `90s`, `30m`, `8h`, `7d`.
+    #[arg(long, default_value = "8h")]
+    pub ttl: String,
+}
+
+/// Parse a duration written `90s`, `30m`, `8h` or `7d`.
+pub fn parse_ttl(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 90s, 30m, 8h or 7d"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a duration such as 90s, 30m, 8h or 7d"
+            ));
+        }
+    };
+    if seconds == 0 {
+        return Err("the duration must be more than zero".into());
+    }
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ttl;
+
+    #[test]
+    fn ttl_units() {
+        assert_eq!(parse_ttl("90s").unwrap().as_secs(), 90);
+        assert_eq!(parse_ttl("30m").unwrap().as_secs(), 1800);
+        assert_eq!(parse_ttl("8h").unwrap().as_secs(), 28_800);
+        assert_eq!(parse_ttl("7d").unwrap().as_secs(), 604_800);
+        assert!(parse_ttl("8").is_err());
+        assert!(parse_ttl("0h").is_err());
+        assert!(parse_ttl("h").is_err());
+    }
 }

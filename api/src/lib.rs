@@ -1,10 +1,13 @@
 //! The UPC case system's API: a GraphQL server over the case record of unreasonably persistent
 //! customers, as the council's policy describes them.
 
+pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod server;

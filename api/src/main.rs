@@ -31,6 +31,17 @@ async fn main() -> ExitCode {
             },
             Err(e) => fail(&e),
         },
+        Command::DemoData => match App::prepare(settings).await {
+            Ok(app) => match api::demo::load(&app.state().db).await {
+                Ok(summary) => {
+                    eprintln!("upc-api: demo data loaded: {summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e.message()),
+            },
+            Err(e) => fail(&e),
+        },
+        Command::Token(args) => token(&settings, args).await,
         Command::Schema => ExitCode::SUCCESS,
         Command::Healthcheck => healthcheck(&settings).await,
     }
@@ -56,6 +67,53 @@ async fn serve(settings: Settings) -> ExitCode {
     match app.serve(listener, shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("upc-api stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+async fn token(settings: &Settings, args: api::cli::TokenArgs) -> ExitCode {
+    let mut roles = std::collections::BTreeSet::new();
+    for r in &args.roles {
+        match r.parse::<api::auth::Role>() {
+            Ok(role) => {
+                roles.insert(role);
+            }
+            Err(_) => {
+                let known: Vec<&str> = api::auth::Role::ALL.iter().map(|r| r.as_str()).collect();
+                return fail(&format!(
+                    "`{r}` is not a role (roles: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+    }
+    let ttl = match api::cli::parse_ttl(&args.ttl) {
+        Ok(t) => t,
+        Err(e) => return fail(&format!("--ttl: {e}")),
+    };
+    let auth =
+        match api::auth::Authenticator::new(settings.auth_settings(), &settings.data_dir).await {
+            Ok(a) => a,
+            Err(e) => return fail(&e),
+        };
+    let subject = args.sub.unwrap_or_else(|| {
+        format!(
+            "local-{}",
+            args.roles.first().map(String::as_str).unwrap_or("user")
+        )
+    });
+    let request = api::auth::MintRequest {
+        subject,
+        name: args.name,
+        roles,
+        services: args.services.into_iter().collect(),
+        ttl,
+    };
+    match auth.mint(request) {
+        Ok(token) => {
+            println!("{token}");
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

@@ -14,6 +14,8 @@ use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
+use crate::auth::{AuthError, Authenticator, Principal, bearer_from_header};
+use crate::authz::RequestContext;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
 use crate::graphql::{ApiSchema, build_schema};
@@ -24,6 +26,9 @@ pub enum StartupError {
     /// Database connection or migration failed.
     #[error(transparent)]
     Database(#[from] DbSetupError),
+    /// Authentication could not be set up (bad JWKS file, unreadable secret, ...).
+    #[error("authentication: {0}")]
+    Auth(#[from] crate::auth::AuthSetupError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -43,6 +48,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The GraphQL schema.
     pub schema: ApiSchema,
+    /// Verifies bearer tokens.
+    pub auth: Authenticator,
 }
 
 /// A prepared server: database open and migrated, routes built, not yet listening.
@@ -57,17 +64,19 @@ impl App {
         if settings.run_migrations {
             db::migrate(&db, &settings).await?;
         }
-        Ok(Self::with_database(settings, db))
+        let auth = Authenticator::new(settings.auth_settings(), &settings.data_dir).await?;
+        Ok(Self::with_parts(settings, db, auth))
     }
 
-    /// Build the app over an already opened database.
-    pub fn with_database(settings: Settings, db: DatabaseConnection) -> Self {
+    /// Build the app over an already opened database and authenticator.
+    pub fn with_parts(settings: Settings, db: DatabaseConnection, auth: Authenticator) -> Self {
         let schema = build_schema(db.clone());
         Self {
             state: AppState {
                 db,
                 settings: Arc::new(settings),
                 schema,
+                auth,
             },
         }
     }
@@ -131,7 +140,19 @@ async fn graphiql() -> impl IntoResponse {
 }
 
 /// `POST /graphql`: execute one GraphQL request given as JSON.
-async fn graphql(State(state): State<AppState>, _headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    // Only the Authorization header is read: a token in the query string is ignored.
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let principal = match authenticate(&state, header).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::info!(request_id = %request_id, reason = e.reason(), "request refused: not authenticated");
+            return unauthenticated(&e);
+        }
+    };
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -142,8 +163,81 @@ async fn graphql(State(state): State<AppState>, _headers: HeaderMap, body: Bytes
             );
         }
     };
+    let request = request.data(RequestContext {
+        principal,
+        request_id,
+    });
     let response = state.schema.execute(request).await;
     json_response(StatusCode::OK, &response)
+}
+
+/// Verify the bearer token; when the token names no services, take them from the staff
+/// directory.
+async fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal, AuthError> {
+    let token = bearer_from_header(header)?;
+    let mut principal = state.auth.authenticate(token).await?;
+    if principal.services_from_directory {
+        match directory_services(&state.db, &principal.subject).await {
+            Ok(services) => principal.services = services,
+            Err(e) => {
+                crate::error::ApiError::internal(format!("staff directory look-up: {e}"));
+                return Err(AuthError::KeySetUnavailable);
+            }
+        }
+    }
+    Ok(principal)
+}
+
+async fn directory_services(
+    db: &DatabaseConnection,
+    subject: &str,
+) -> Result<std::collections::BTreeSet<String>, sea_orm::DbErr> {
+    use entities::{service, staff_member, staff_member_service};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let Some(member) = staff_member::Entity::find()
+        .filter(staff_member::Column::Subject.eq(subject))
+        .one(db)
+        .await?
+    else {
+        return Ok(Default::default());
+    };
+    let ids: Vec<i64> = staff_member_service::Entity::find()
+        .filter(staff_member_service::Column::StaffMemberId.eq(member.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.service_id)
+        .collect();
+    Ok(service::Entity::find()
+        .filter(service::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.code)
+        .collect())
+}
+
+/// HTTP 401 with `WWW-Authenticate: Bearer` and the reason in the body (never the token).
+fn unauthenticated(e: &AuthError) -> Response {
+    let mut response = request_error(
+        StatusCode::UNAUTHORIZED,
+        crate::error::code::UNAUTHENTICATED,
+        &format!("authentication required: {}", e.reason()),
+    );
+    let challenge = if matches!(e, AuthError::Missing) {
+        "Bearer".to_string()
+    } else {
+        format!(
+            "Bearer error=\"invalid_token\", error_description=\"{}\"",
+            e.reason()
+        )
+    };
+    if let Ok(value) = axum::http::HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
 }
 
 fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {

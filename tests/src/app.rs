@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use api::auth::{Authenticator, MintRequest, Role};
 use api::config::Settings;
 use api::server::App;
 use sea_orm::{Database, DatabaseConnection};
@@ -37,6 +38,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The data directory (temporary).
     pub data_dir: PathBuf,
+    /// Mints tokens with the server's embedded secret (None when the server uses a JWKS).
+    pub minter: Option<Authenticator>,
     _dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -119,6 +122,9 @@ impl TestApp {
                 })
                 .await;
         });
+        let minter = Authenticator::new(Settings::embedded(&data_dir).auth_settings(), &data_dir)
+            .await
+            .ok();
         let db = Database::connect(database_url.as_str())
             .await
             .expect("direct connection");
@@ -130,6 +136,7 @@ impl TestApp {
             db,
             database_url,
             data_dir,
+            minter,
             _dir: dir,
             shutdown: Some(tx),
         })
@@ -144,10 +151,31 @@ impl TestApp {
             .expect("request sent")
     }
 
-    /// POST a GraphQL document with variables; the whole JSON response.
-    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+    /// A token for `subject` holding `roles` in `services`, signed with the server's secret.
+    pub fn token_for(&self, subject: &str, roles: &[Role], services: &[&str]) -> String {
+        self.minter
+            .as_ref()
+            .expect("embedded mode")
+            .mint(MintRequest {
+                subject: subject.to_string(),
+                name: Some(format!("Test {subject}")),
+                roles: roles.iter().copied().collect(),
+                services: services.iter().map(|s| s.to_string()).collect(),
+                ttl: std::time::Duration::from_secs(3600),
+            })
+            .expect("mint")
+    }
+
+    /// A token for one role in `services` (subject `user-<role>`).
+    pub fn token(&self, role: Role, services: &[&str]) -> String {
+        self.token_for(&format!("user-{}", role.as_str()), &[role], services)
+    }
+
+    /// POST a GraphQL document as the holder of `token`; the whole JSON response.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
         self.client
             .post(format!("{}/graphql", self.base_url))
+            .bearer_auth(token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
@@ -155,6 +183,12 @@ impl TestApp {
             .json()
             .await
             .expect("JSON response")
+    }
+
+    /// POST a GraphQL document as Legal Services (sees every service).
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let token = self.token(Role::LegalServices, &[]);
+        self.graphql_as(&token, query, variables).await
     }
 }
 

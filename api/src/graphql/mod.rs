@@ -1,29 +1,45 @@
 //! The GraphQL schema the intranet front end talks to. Types here are API types mapped from the
 //! entities, never the entities themselves, so a column can change without breaking clients.
 
+mod cases;
+mod directory;
+mod ids;
+mod me;
 mod system;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub use system::ServerInfo;
 
+use crate::authz::guard::PolicyGuard;
+
 /// Every query the API serves.
 #[derive(MergedObject, Default)]
-pub struct Query(system::SystemQuery);
+pub struct Query(
+    system::SystemQuery,
+    me::MeQuery,
+    directory::DirectoryQuery,
+    cases::CaseQuery,
+);
+
+/// Every mutation the API serves.
+#[derive(MergedObject, Default)]
+pub struct Mutation(directory::DirectoryMutation);
 
 /// The API's schema type.
-pub type ApiSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Build the schema. Per-request data (the caller, the request id) is added per request.
 pub fn build_schema(db: sea_orm::DatabaseConnection) -> ApiSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .extension(PolicyGuard)
         .data(db)
         .finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
         .sdl()
 }

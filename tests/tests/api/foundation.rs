@@ -36,6 +36,7 @@ db_tests! {
             .client
             .post(format!("{}/graphql", app.base_url))
             .header("content-type", "application/json")
+            .bearer_auth(app.token(api::auth::Role::Officer, &[]))
             .body("{not json")
             .send()
             .await

@@ -1,0 +1,29 @@
+//! Authorisation: who may call which operation, read which field, and see which rows.
+//!
+//! The table is in [`policy`]; [`guard`] enforces it on every field of every request (deny by
+//! default: a field with no entry is refused); [`scope`] narrows rows to the caller's services
+//! (policy 5.4), or to what an elected Member reported.
+
+pub mod guard;
+pub mod policy;
+pub mod scope;
+
+use async_graphql::Context;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+
+/// What the server knows about the request being served.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The signed-in caller.
+    pub principal: Principal,
+    /// The request id, also in the logs and audit rows.
+    pub request_id: String,
+}
+
+/// The caller of the current GraphQL request.
+pub fn caller<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext, ApiError> {
+    ctx.data_opt::<RequestContext>()
+        .ok_or(ApiError::Unauthenticated)
+}

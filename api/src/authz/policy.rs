@@ -1,0 +1,317 @@
+//! The authorisation policy, as one table. Read it as: "this operation may be called by these
+//! roles" and "this field of this type may be read by these roles". Anything not listed is
+//! refused. `docs/authorisation.md` is generated from this file (a test keeps it current).
+
+use crate::auth::Role::{self, *};
+
+/// Who may read a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone who may reach the object (the operation and row rules already apply).
+    Reachable,
+    /// Only these roles.
+    Roles(&'static [Role]),
+}
+
+/// Every role.
+pub const EVERYONE: &[Role] = &Role::ALL;
+/// Staff who see the cases of their own service(s) only (5.4).
+pub const SERVICE_STAFF: &[Role] = &[
+    Officer,
+    ServiceManager,
+    HeadOfService,
+    ServiceDirector,
+    FeedbackOfficer,
+    GroupDirector,
+];
+/// Staff who see every service's cases.
+pub const ALL_SERVICES: &[Role] = &[LegalServices, MonitoringOfficer];
+/// Everyone who may read a case's content, names included (subject to row scope).
+pub const CASE_CONTENT: &[Role] = &[
+    Officer,
+    ServiceManager,
+    HeadOfService,
+    ServiceDirector,
+    FeedbackOfficer,
+    GroupDirector,
+    LegalServices,
+    MonitoringOfficer,
+    ElectedMember,
+];
+/// Case readers plus the Standards Committee, who see anonymised records only (8.2).
+pub const CASE_RECORD: &[Role] = &[
+    Officer,
+    ServiceManager,
+    HeadOfService,
+    ServiceDirector,
+    FeedbackOfficer,
+    GroupDirector,
+    LegalServices,
+    MonitoringOfficer,
+    ElectedMember,
+    StandardsCommittee,
+];
+/// Staff who look people up by name (not Members, not the Committee, not admin).
+pub const CUSTOMER_SEARCH: &[Role] = &[
+    Officer,
+    ServiceManager,
+    HeadOfService,
+    ServiceDirector,
+    FeedbackOfficer,
+    GroupDirector,
+    LegalServices,
+    MonitoringOfficer,
+];
+/// The staff directory: council staff and the administrator.
+pub const DIRECTORY: &[Role] = &[
+    Officer,
+    ServiceManager,
+    HeadOfService,
+    ServiceDirector,
+    FeedbackOfficer,
+    GroupDirector,
+    LegalServices,
+    MonitoringOfficer,
+    Admin,
+];
+/// System administration only.
+pub const ADMIN: &[Role] = &[Admin];
+
+/// Queries and mutations: `Type.field` → roles that may call it.
+pub const OPERATIONS: &[(&str, &[Role])] = &[
+    ("Query.serverInfo", EVERYONE),
+    ("Query.me", EVERYONE),
+    ("Query.services", EVERYONE),
+    ("Query.establishments", EVERYONE),
+    ("Query.staffMembers", DIRECTORY),
+    ("Query.customers", CUSTOMER_SEARCH),
+    ("Query.customer", CASE_CONTENT),
+    ("Query.cases", CASE_RECORD),
+    ("Query.case", CASE_RECORD),
+    ("Mutation.createService", ADMIN),
+    ("Mutation.updateService", ADMIN),
+    ("Mutation.createEstablishment", ADMIN),
+];
+
+/// Object fields: `Type.field` → who may read it.
+pub const FIELDS: &[(&str, Access)] = &[
+    ("ServerInfo.version", Access::Reachable),
+    ("ServerInfo.databaseBackend", Access::Reachable),
+    ("Me.subject", Access::Reachable),
+    ("Me.name", Access::Reachable),
+    ("Me.roles", Access::Reachable),
+    ("Me.services", Access::Reachable),
+    ("Service.id", Access::Reachable),
+    ("Service.code", Access::Reachable),
+    ("Service.name", Access::Reachable),
+    ("Service.active", Access::Reachable),
+    ("Service.version", Access::Reachable),
+    ("Establishment.id", Access::Reachable),
+    ("Establishment.name", Access::Reachable),
+    ("Establishment.address", Access::Reachable),
+    ("Establishment.serviceCode", Access::Reachable),
+    ("Establishment.version", Access::Reachable),
+    ("StaffMember.id", Access::Reachable),
+    ("StaffMember.displayName", Access::Reachable),
+    ("StaffMember.jobTitle", Access::Reachable),
+    ("StaffMember.email", Access::Reachable),
+    ("StaffMember.serviceCodes", Access::Reachable),
+    ("Customer.id", Access::Reachable),
+    ("Customer.reference", Access::Reachable),
+    ("Customer.kind", Access::Reachable),
+    ("Customer.preferredLanguage", Access::Reachable),
+    ("Customer.displayName", Access::Roles(CASE_CONTENT)),
+    ("Customer.address", Access::Roles(CASE_CONTENT)),
+    ("Customer.email", Access::Roles(CASE_CONTENT)),
+    ("Customer.phone", Access::Roles(CASE_CONTENT)),
+    ("Case.id", Access::Reachable),
+    ("Case.reference", Access::Reachable),
+    ("Case.serviceCode", Access::Reachable),
+    ("Case.stage", Access::Reachable),
+    ("Case.status", Access::Reachable),
+    ("Case.openedAt", Access::Reachable),
+    ("Case.closedAt", Access::Reachable),
+    ("Case.appealDeadline", Access::Reachable),
+    ("Case.reviewDueOn", Access::Reachable),
+    ("Case.flaggedForReview", Access::Reachable),
+    ("Case.version", Access::Reachable),
+    ("Case.closureReason", Access::Roles(CASE_CONTENT)),
+    ("Case.customer", Access::Roles(CASE_CONTENT)),
+    ("Case.reports", Access::Reachable),
+    ("BehaviourReport.id", Access::Reachable),
+    ("BehaviourReport.behaviours", Access::Reachable),
+    ("BehaviourReport.channel", Access::Reachable),
+    ("BehaviourReport.occurredAt", Access::Reachable),
+    ("BehaviourReport.description", Access::Roles(CASE_CONTENT)),
+    ("BehaviourReport.reporterName", Access::Roles(CASE_CONTENT)),
+    ("CaseConnection.edges", Access::Reachable),
+    ("CaseConnection.nodes", Access::Reachable),
+    ("CaseConnection.pageInfo", Access::Reachable),
+    ("CaseEdge.cursor", Access::Reachable),
+    ("CaseEdge.node", Access::Reachable),
+    ("PageInfo.hasPreviousPage", Access::Reachable),
+    ("PageInfo.hasNextPage", Access::Reachable),
+    ("PageInfo.startCursor", Access::Reachable),
+    ("PageInfo.endCursor", Access::Reachable),
+];
+
+/// The policy's verdict on one field for one set of roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Allowed.
+    Allow,
+    /// Listed, and none of the caller's roles is allowed.
+    Deny,
+    /// Not in the policy at all: refused (deny by default).
+    Unlisted,
+}
+
+/// May a caller holding `roles` resolve `type_name.field`?
+pub fn verdict(type_name: &str, field: &str, roles: &[Role]) -> Verdict {
+    let key_matches = |k: &str| {
+        k.len() == type_name.len() + 1 + field.len()
+            && k.starts_with(type_name)
+            && k.as_bytes().get(type_name.len()) == Some(&b'.')
+            && k.ends_with(field)
+    };
+    if type_name == "Query" || type_name == "Mutation" || type_name == "Subscription" {
+        return match OPERATIONS.iter().find(|(k, _)| key_matches(k)) {
+            None => Verdict::Unlisted,
+            Some((_, allowed)) if roles.iter().any(|r| allowed.contains(r)) => Verdict::Allow,
+            Some(_) => Verdict::Deny,
+        };
+    }
+    match FIELDS.iter().find(|(k, _)| key_matches(k)) {
+        None => Verdict::Unlisted,
+        Some((_, Access::Reachable)) => Verdict::Allow,
+        Some((_, Access::Roles(allowed))) if roles.iter().any(|r| allowed.contains(r)) => {
+            Verdict::Allow
+        }
+        Some(_) => Verdict::Deny,
+    }
+}
+
+/// The policy as Markdown: role × operation, and role × restricted field.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Authorisation\n\nGenerated from `api/src/authz/policy.rs` by a test \
+         (`UPC_UPDATE_DOCS=1 cargo test -p tests --test api authorisation_doc` regenerates it). \
+         Anything not listed is refused.\n\n\
+         Rows: staff see the cases of their own service(s) only (policy 5.4); Legal Services and \
+         the Monitoring Officer see every service; an elected Member sees only the cases and \
+         reports they reported; the Standards Committee sees case records without names, \
+         addresses or free text about a person; `admin` reads no case content.\n\n\
+         ## Operations\n\n",
+    );
+    let header = |out: &mut String, first: &str| {
+        out.push_str(&format!("| {first} |"));
+        for r in Role::ALL {
+            out.push_str(&format!(" {} |", r.as_str()));
+        }
+        out.push_str("\n|---|");
+        for _ in Role::ALL {
+            out.push_str("---|");
+        }
+        out.push('\n');
+    };
+    header(&mut out, "operation");
+    for (op, allowed) in OPERATIONS {
+        out.push_str(&format!("| `{op}` |"));
+        for r in Role::ALL {
+            out.push_str(if allowed.contains(&r) {
+                " ✓ |"
+            } else {
+                " · |"
+            });
+        }
+        out.push('\n');
+    }
+    out.push_str("\n## Restricted fields\n\nFields not listed here are readable by anyone who may reach the object. A refused field resolves to `null` with a `FORBIDDEN` error at its path; its siblings are still returned.\n\n");
+    header(&mut out, "field");
+    for (field, access) in FIELDS {
+        if let Access::Roles(allowed) = access {
+            out.push_str(&format!("| `{field}` |"));
+            for r in Role::ALL {
+                out.push_str(if allowed.contains(&r) {
+                    " ✓ |"
+                } else {
+                    " · |"
+                });
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unlisted_fields_are_refused() {
+        assert_eq!(
+            verdict("Case", "secretNotes", &[LegalServices]),
+            Verdict::Unlisted
+        );
+        assert_eq!(verdict("Query", "everything", &[Admin]), Verdict::Unlisted);
+    }
+
+    #[test]
+    fn keys_match_exactly_not_by_prefix() {
+        assert_eq!(
+            verdict("Case", "customerX", &[LegalServices]),
+            Verdict::Unlisted
+        );
+        assert_eq!(
+            verdict("Cas", "e.customer", &[LegalServices]),
+            Verdict::Unlisted
+        );
+    }
+
+    #[test]
+    fn standards_committee_never_reads_a_name_8_2() {
+        for (key, access) in FIELDS {
+            if key.ends_with(".displayName") && key.starts_with("Customer") {
+                assert_eq!(*access, Access::Roles(CASE_CONTENT));
+            }
+        }
+        assert_eq!(
+            verdict("Customer", "displayName", &[StandardsCommittee]),
+            Verdict::Deny
+        );
+        assert_eq!(
+            verdict("Case", "customer", &[StandardsCommittee]),
+            Verdict::Deny
+        );
+        assert_eq!(
+            verdict("BehaviourReport", "description", &[StandardsCommittee]),
+            Verdict::Deny
+        );
+    }
+
+    #[test]
+    fn admin_reads_no_case_content() {
+        for op in ["cases", "case", "customer", "customers"] {
+            assert_eq!(verdict("Query", op, &[Admin]), Verdict::Deny, "{op}");
+        }
+        assert_eq!(
+            verdict("Mutation", "createService", &[Admin]),
+            Verdict::Allow
+        );
+        assert_eq!(
+            verdict("Mutation", "createService", &[LegalServices]),
+            Verdict::Deny
+        );
+    }
+
+    #[test]
+    fn every_key_is_unique() {
+        let mut keys: Vec<&str> = OPERATIONS.iter().map(|(k, _)| *k).collect();
+        keys.extend(FIELDS.iter().map(|(k, _)| *k));
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n);
+    }
+}

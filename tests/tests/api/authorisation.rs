@@ -1,0 +1,417 @@
+//! Sign-in and per-role authorisation, through HTTP, on both databases.
+
+use api::auth::Role;
+use api::auth::testing::{JwksServer, TestKey, claims, jwks_json};
+use api::authz::policy::{self, Verdict};
+use chrono::Utc;
+use entities::enums::{
+    Behaviour, CaseStage, CaseStatus, CustomerKind, Language, ReportChannel, ReporterRole,
+};
+use entities::{behaviour_report, behaviour_report_type, customer, service, upc_case};
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::{Value, json};
+use tests::{Backend, TestApp, db_tests};
+
+/// Two services, a case in each; the case in `AAA` has a report by elected Member `member-1`.
+async fn seed(app: &TestApp) {
+    let now = Utc::now();
+    for (i, code) in ["AAA", "BBB"].iter().enumerate() {
+        let svc = service::ActiveModel {
+            code: Set(code.to_string()),
+            name: Set(format!("Service {code}")),
+            active: Set(true),
+            version: Set(1),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+        let cust = customer::ActiveModel {
+            reference: Set(format!("C-00000{i}")),
+            kind: Set(CustomerKind::Person),
+            display_name: Set(format!("Customer Name {code}")),
+            address: Set(Some(format!("1 {code} Street"))),
+            email: Set(None),
+            phone: Set(None),
+            preferred_language: Set(Language::En),
+            version: Set(1),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+        let case = upc_case::ActiveModel {
+            reference: Set(format!("UPC-2026-000{i}")),
+            customer_id: Set(cust.id),
+            service_id: Set(svc.id),
+            stage: Set(CaseStage::Reported),
+            status: Set(CaseStatus::Open),
+            opened_at: Set(now),
+            flagged_for_review: Set(false),
+            version: Set(1),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+        let report = behaviour_report::ActiveModel {
+            case_id: Set(case.id),
+            reported_by: Set(if i == 0 {
+                "member-1".into()
+            } else {
+                "user-officer".into()
+            }),
+            reporter_name: Set("Reporter".into()),
+            reporter_role: Set(if i == 0 {
+                ReporterRole::ElectedMember
+            } else {
+                ReporterRole::Officer
+            }),
+            channel: Set(ReportChannel::Telephone),
+            occurred_at: Set(now),
+            description: Set("Shouted at staff (fictional)".into()),
+            version: Set(1),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+        behaviour_report_type::ActiveModel {
+            report_id: Set(report.id),
+            behaviour: Set(Behaviour::AggressiveIntimidatingThreatening),
+            version: Set(1),
+            created_at: Set(now),
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+    }
+}
+
+/// A token for `role` in service `AAA`; the elected Member is `member-1`.
+fn token(app: &TestApp, role: Role) -> String {
+    let subject = if role == Role::ElectedMember {
+        "member-1".to_string()
+    } else {
+        format!("user-{}", role.as_str())
+    };
+    app.token_for(&subject, &[role], &["AAA"])
+}
+
+/// A document exercising each operation of the policy.
+fn operation_document(op: &str, n: usize) -> (String, Value) {
+    let doc = match op {
+        "Query.serverInfo" => "{ serverInfo { version } }".to_string(),
+        "Query.me" => "{ me { subject } }".to_string(),
+        "Query.services" => "{ services { code } }".to_string(),
+        "Query.establishments" => "{ establishments { name } }".to_string(),
+        "Query.staffMembers" => "{ staffMembers { displayName } }".to_string(),
+        "Query.customers" => r#"{ customers(search: "C-0") { reference } }"#.to_string(),
+        "Query.customer" => "{ customer(id: \"1\") { reference } }".to_string(),
+        "Query.cases" => "{ cases { nodes { reference } } }".to_string(),
+        "Query.case" => "{ case(id: \"1\") { reference } }".to_string(),
+        "Mutation.createService" => format!(
+            "mutation {{ createService(input: {{code: \"S{n}\", name: \"Service {n}\"}}) {{ code }} }}"
+        ),
+        "Mutation.updateService" => {
+            "mutation { updateService(input: {id: \"1\", version: 999, name: \"x\"}) { code } }"
+                .to_string()
+        }
+        "Mutation.createEstablishment" => format!(
+            "mutation {{ createEstablishment(input: {{name: \"E{n}\", address: \"1 Street\"}}) {{ name }} }}"
+        ),
+        other => panic!("the matrix test has no document for {other}: add one"),
+    };
+    (doc, json!({}))
+}
+
+fn codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errs| {
+            errs.iter()
+                .map(|e| {
+                    e["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const CASE_FIELDS: &str = "id reference serviceCode stage status openedAt closedAt closureReason \
+    appealDeadline reviewDueOn flaggedForReview version \
+    customer { id reference kind preferredLanguage displayName address email phone } \
+    reports { id behaviours channel occurredAt description reporterName }";
+
+db_tests! {
+    async fn no_token_is_401_with_bearer_challenge(app) {
+        let r = app.client.post(format!("{}/graphql", app.base_url))
+            .json(&json!({"query": "{ me { subject } }"})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.headers()["www-authenticate"], "Bearer");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    }
+
+    async fn malformed_token_is_401_invalid_token(app) {
+        let r = app.client.post(format!("{}/graphql", app.base_url))
+            .bearer_auth("not.a.jwt")
+            .json(&json!({"query": "{ me { subject } }"})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    }
+
+    async fn token_in_query_string_is_ignored(app) {
+        let token = app.token(Role::LegalServices, &[]);
+        let r = app.client.post(format!("{}/graphql?access_token={token}", app.base_url))
+            .json(&json!({"query": "{ me { subject } }"})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+    }
+
+    async fn me_reports_roles_and_services(app) {
+        let t = app.token_for("u1", &[Role::Officer], &["HOU"]);
+        let body = app.graphql_as(&t, "{ me { subject roles services } }", json!({})).await;
+        assert_eq!(body["data"]["me"], json!({"subject": "u1", "roles": ["officer"], "services": ["HOU"]}));
+    }
+
+    async fn matrix_every_role_every_operation(app) {
+        seed(&app).await;
+        let mut n = 0;
+        for role in Role::ALL {
+            let t = token(&app, role);
+            for (op, _) in policy::OPERATIONS {
+                n += 1;
+                let (doc, vars) = operation_document(op, n);
+                let body = app.graphql_as(&t, &doc, vars).await;
+                let field = op.split('.').nth(1).unwrap();
+                let expected = policy::verdict(op.split('.').next().unwrap(), field, &[role]);
+                let forbidden = codes(&body).iter().any(|c| c == "FORBIDDEN");
+                match expected {
+                    Verdict::Allow => assert!(!forbidden, "{} refused {op}: {body}", role.as_str()),
+                    _ => {
+                        assert!(forbidden, "{} allowed {op}: {body}", role.as_str());
+                        assert!(body["data"].is_null() || body["data"][field].is_null(), "{body}");
+                    }
+                }
+            }
+        }
+    }
+
+    async fn matrix_every_case_field_for_every_case_reader(app) {
+        seed(&app).await;
+        let doc = format!("{{ cases {{ edges {{ cursor node {{ {CASE_FIELDS} }} }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} nodes {{ id }} }} }}");
+        for role in Role::ALL {
+            if policy::verdict("Query", "cases", &[role]) != Verdict::Allow {
+                continue;
+            }
+            let body = app.graphql_as(&token(&app, role), &doc, json!({})).await;
+            let edges = body["data"]["cases"]["edges"].as_array().unwrap_or_else(|| panic!("{body}"));
+            assert!(!edges.is_empty(), "{} sees no case: {body}", role.as_str());
+            let errors = body["errors"].as_array().cloned().unwrap_or_default();
+            for (i, edge) in edges.iter().enumerate() {
+                let node = &edge["node"];
+                for (key, _) in policy::FIELDS {
+                    let (ty, field) = key.split_once('.').unwrap();
+                    let (value, path): (Option<&Value>, Vec<Value>) = match ty {
+                        "Case" => (node.get(field), vec![json!("cases"), json!("edges"), json!(i), json!("node"), json!(field)]),
+                        "Customer" if !node["customer"].is_null() => (node["customer"].get(field), vec![json!("cases"), json!("edges"), json!(i), json!("node"), json!("customer"), json!(field)]),
+                        "BehaviourReport" if node["reports"].as_array().is_some_and(|r| !r.is_empty()) => (node["reports"][0].get(field), vec![json!("cases"), json!("edges"), json!(i), json!("node"), json!("reports"), json!(0), json!(field)]),
+                        _ => continue,
+                    };
+                    let refused_here = errors.iter().any(|e| e["path"] == Value::Array(path.clone()) && e["extensions"]["code"] == "FORBIDDEN");
+                    match policy::verdict(ty, field, &[role]) {
+                        Verdict::Allow => assert!(!refused_here, "{} refused {key}: {body}", role.as_str()),
+                        _ => {
+                            assert!(refused_here, "{} was not refused {key}: {body}", role.as_str());
+                            assert!(value.is_none_or(Value::is_null), "{} read {key}: {body}", role.as_str());
+                        }
+                    }
+                }
+                // Siblings of a refused field are still returned.
+                assert!(node["reference"].is_string(), "{body}");
+            }
+        }
+    }
+
+    async fn staff_see_only_their_services_rows_5_4(app) {
+        seed(&app).await;
+        let body = app.graphql_as(&token(&app, Role::Officer), "{ cases { nodes { reference serviceCode } } }", json!({})).await;
+        assert_eq!(body["data"]["cases"]["nodes"], json!([{"reference": "UPC-2026-0000", "serviceCode": "AAA"}]), "{body}");
+        let other = app.graphql_as(&token(&app, Role::Officer), "{ case(id: \"2\") { reference } }", json!({})).await;
+        assert_eq!(codes(&other), vec!["NOT_FOUND"], "{other}");
+        let legal = app.graphql_as(&token(&app, Role::LegalServices), "{ cases { nodes { reference } } }", json!({})).await;
+        assert_eq!(legal["data"]["cases"]["nodes"].as_array().unwrap().len(), 2);
+        let found = app.graphql_as(&token(&app, Role::Officer), r#"{ customers(search: "customer name") { reference } }"#, json!({})).await;
+        assert_eq!(found["data"]["customers"], json!([{"reference": "C-000000"}]), "{found}");
+    }
+
+    async fn elected_member_sees_only_what_they_reported(app) {
+        seed(&app).await;
+        let member = app.token_for("member-1", &[Role::ElectedMember], &[]);
+        let body = app.graphql_as(&member, "{ cases { nodes { reference reports { reporterName } } } }", json!({})).await;
+        assert_eq!(body["data"]["cases"]["nodes"].as_array().unwrap().len(), 1, "{body}");
+        let stranger = app.token_for("member-2", &[Role::ElectedMember], &[]);
+        let body = app.graphql_as(&stranger, "{ cases { nodes { reference } } }", json!({})).await;
+        assert_eq!(body["data"]["cases"]["nodes"], json!([]), "{body}");
+    }
+
+    async fn standards_committee_never_sees_a_name_8_2(app) {
+        seed(&app).await;
+        let body = app.graphql_as(&token(&app, Role::StandardsCommittee), &format!("{{ cases {{ nodes {{ {CASE_FIELDS} }} }} }}"), json!({})).await;
+        let text = body["data"].to_string();
+        assert!(!text.contains("Customer Name"), "{text}");
+        assert!(!text.contains("Street"), "{text}");
+        assert!(!text.contains("Shouted"), "{text}");
+        assert_eq!(body["data"]["cases"]["nodes"].as_array().unwrap().len(), 2);
+    }
+
+    async fn admin_manages_services_and_reads_no_case_content(app) {
+        seed(&app).await;
+        let admin = token(&app, Role::Admin);
+        let body = app.graphql_as(&admin, "mutation { createService(input: {code: \"LEI\", name: \"Leisure\"}) { id code version } }", json!({})).await;
+        assert_eq!(body["data"]["createService"]["code"], "LEI", "{body}");
+        let id = body["data"]["createService"]["id"].as_str().unwrap().to_string();
+        let upd = app.graphql_as(&admin, "mutation($id: ID!) { updateService(input: {id: $id, version: 1, name: \"Leisure Services\"}) { name version } }", json!({"id": id})).await;
+        assert_eq!(upd["data"]["updateService"], json!({"name": "Leisure Services", "version": 2}), "{upd}");
+        let stale = app.graphql_as(&admin, "mutation($id: ID!) { updateService(input: {id: $id, version: 1, name: \"Again\"}) { name } }", json!({"id": id})).await;
+        assert_eq!(codes(&stale), vec!["CONFLICT"], "{stale}");
+        let bad = app.graphql_as(&admin, "mutation { createService(input: {code: \"x\", name: \"\"}) { code } }", json!({})).await;
+        assert_eq!(codes(&bad), vec!["BAD_USER_INPUT"]);
+        assert_eq!(bad["errors"][0]["extensions"]["field"], "code");
+        // One audit row per change, in the same transaction; refusals write nothing.
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        assert_eq!(entities::audit_event::Entity::find().count(&app.db).await.unwrap(), 2);
+        let cases = app.graphql_as(&admin, "{ cases { nodes { reference } } }", json!({})).await;
+        assert_eq!(codes(&cases), vec!["FORBIDDEN"]);
+        let officer = app.graphql_as(&token(&app, Role::Officer), "mutation { createService(input: {code: \"ZZZ\", name: \"No\"}) { code } }", json!({})).await;
+        assert_eq!(codes(&officer), vec!["FORBIDDEN"]);
+        assert_eq!(entities::audit_event::Entity::find().count(&app.db).await.unwrap(), 2);
+    }
+
+    async fn services_come_from_the_staff_directory_when_the_token_has_none(app) {
+        seed(&app).await;
+        use sea_orm::ConnectionTrait;
+        app.db.execute_unprepared("INSERT INTO staff_member (subject, display_name, active, version, created_at) VALUES ('dir-user', 'Dir User', true, 1, CURRENT_TIMESTAMP)").await.unwrap();
+        app.db.execute_unprepared("INSERT INTO staff_member_service (staff_member_id, service_id, version, created_at) SELECT s.id, v.id, 1, CURRENT_TIMESTAMP FROM staff_member s, service v WHERE s.subject = 'dir-user' AND v.code = 'BBB'").await.unwrap();
+        // An RS256 identity provider whose tokens carry roles but no services claim.
+        let key = TestKey::rs256("k1").unwrap();
+        let server = JwksServer::start(&jwks_json(&[&key]).unwrap()).await.unwrap();
+        let url = server.url();
+        let idp = TestApp::spawn_with(app.backend, |s| {
+            s.database_url = app.database_url.clone();
+            s.auth_jwks = Some(url.clone());
+            s.auth_issuer = Some("https://idp.test".into());
+            s.auth_audience = Some("upc".into());
+        }).await.unwrap();
+        let mut c = claims("https://idp.test", "upc", "dir-user", 600);
+        c["roles"] = json!(["officer"]);
+        let t = key.mint(&c).unwrap();
+        let body = idp.graphql_as(&t, "{ me { services } cases { nodes { serviceCode } } }", json!({})).await;
+        assert_eq!(body["data"]["me"]["services"], json!(["BBB"]), "{body}");
+        assert_eq!(body["data"]["cases"]["nodes"], json!([{"serviceCode": "BBB"}]), "{body}");
+    }
+
+    async fn rs256_and_es256_tokens_from_an_identity_provider_end_to_end(app) {
+        let rsa = TestKey::rs256("rsa-1").unwrap();
+        let ec = TestKey::es256("ec-1").unwrap();
+        let server = JwksServer::start(&jwks_json(&[&rsa, &ec]).unwrap()).await.unwrap();
+        let url = server.url();
+        let idp = TestApp::spawn_with(app.backend, |s| {
+            s.database_url = app.database_url.clone();
+            s.auth_jwks = Some(url.clone());
+            s.auth_issuer = Some("https://login.example/tenant/v2.0".into());
+            s.auth_audience = Some("api://upc".into());
+            s.auth_role_map.insert("UPC.LegalServices".into(), Role::LegalServices);
+        }).await.unwrap();
+        for key in [&rsa, &ec] {
+            let mut c = claims("https://login.example/tenant/v2.0", "api://upc", "entra-user", 600);
+            c["roles"] = json!(["UPC.LegalServices", "Something.Else"]);
+            c["services"] = json!(["HOU"]);
+            let t = key.mint(&c).unwrap();
+            let body = idp.graphql_as(&t, "{ me { subject roles services } }", json!({})).await;
+            assert_eq!(body["data"]["me"], json!({"subject": "entra-user", "roles": ["legal_services"], "services": ["HOU"]}), "{body}");
+        }
+        // Wrong audience and an embedded HS256 token are refused in JWKS mode.
+        let t = rsa.mint(&claims("https://login.example/tenant/v2.0", "api://other", "x", 600)).unwrap();
+        let r = idp.client.post(format!("{}/graphql", idp.base_url)).bearer_auth(t).json(&json!({"query": "{ me { subject } }"})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        let embedded = app.token(Role::Admin, &[]);
+        let r = idp.client.post(format!("{}/graphql", idp.base_url)).bearer_auth(embedded).json(&json!({"query": "{ me { subject } }"})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+    }
+}
+
+/// Deny by default: every field the schema serves has a policy entry.
+#[tokio::test]
+async fn every_schema_field_has_a_policy_entry() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let body = app
+        .graphql(
+            "{ __schema { types { name kind fields { name } } } }",
+            json!({}),
+        )
+        .await;
+    let mut missing = vec![];
+    for ty in body["data"]["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        if ty["kind"] != "OBJECT" || name.starts_with("__") {
+            continue;
+        }
+        for f in ty["fields"].as_array().unwrap() {
+            let field = f["name"].as_str().unwrap();
+            if policy::verdict(name, field, &Role::ALL) == Verdict::Unlisted {
+                missing.push(format!("{name}.{field}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "fields with no authorisation policy entry: {missing:?}"
+    );
+}
+
+/// Restricted fields must be nullable, so a refusal nulls the field and not its parent.
+#[test]
+fn restricted_fields_are_nullable_in_the_schema() {
+    let sdl = api::graphql::sdl();
+    for (key, access) in policy::FIELDS {
+        if let policy::Access::Roles(_) = access {
+            let (ty, field) = key.split_once('.').unwrap();
+            let block = sdl
+                .split(&format!("type {ty} {{"))
+                .nth(1)
+                .unwrap_or_else(|| panic!("no type {ty}"));
+            let block = block.split('}').next().unwrap();
+            let line = block
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{field}:")))
+                .unwrap_or_else(|| panic!("no field {key}"));
+            assert!(
+                !line.trim_end().ends_with('!'),
+                "{key} must be nullable: {line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn authorisation_doc_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/authorisation.md");
+    let current = policy::markdown();
+    if std::env::var("UPC_UPDATE_DOCS").is_ok_and(|v| v == "1") {
+        std::fs::write(path, &current).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == current,
+        "docs/authorisation.md is stale: run `UPC_UPDATE_DOCS=1 cargo test -p tests --test api authorisation_doc` and commit it"
+    );
+}
