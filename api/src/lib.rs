@@ -4,11 +4,14 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod graphql;
+pub mod letters;
+pub mod lifecycle;
 pub mod server;
 pub mod telemetry;

@@ -70,7 +70,13 @@ impl App {
 
     /// Build the app over an already opened database and authenticator.
     pub fn with_parts(settings: Settings, db: DatabaseConnection, auth: Authenticator) -> Self {
-        let schema = build_schema(db.clone());
+        let schema = build_schema(
+            db.clone(),
+            crate::lifecycle::LifecycleSettings {
+                review_period_months: settings.review_period_months,
+                legal_services_address: settings.legal_services_address.clone(),
+            },
+        );
         Self {
             state: AppState {
                 db,
@@ -163,10 +169,16 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
             );
         }
     };
-    let request = request.data(RequestContext {
-        principal,
-        request_id,
-    });
+    let report_author = crate::authz::scope::case_scope(&principal).report_author(&principal);
+    let request = request
+        .data(async_graphql::dataloader::DataLoader::new(
+            crate::graphql::loaders::CaseLoader::new(state.db.clone(), report_author),
+            tokio::spawn,
+        ))
+        .data(RequestContext {
+            principal,
+            request_id,
+        });
     let response = state.schema.execute(request).await;
     json_response(StatusCode::OK, &response)
 }

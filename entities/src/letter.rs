@@ -36,6 +36,10 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     /// Identity-provider subject of who sent it.
     pub sent_by: Option<String>,
+    /// The kind of record the letter tells the customer about, e.g. `appeal` or `review`.
+    pub regarding_type: Option<String>,
+    /// Its id.
+    pub regarding_id: Option<i64>,
     /// Optimistic-concurrency version: starts at 1 and goes up by one on every update.
     pub version: i64,
     /// When the row was created.

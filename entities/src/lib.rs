@@ -22,6 +22,7 @@ pub mod establishment;
 pub mod exclusion;
 pub mod exclusion_establishment;
 pub mod hs_incident;
+pub mod idempotency_key;
 pub mod letter;
 pub mod letter_template;
 pub mod new_issue_consideration;

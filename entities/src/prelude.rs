@@ -22,6 +22,7 @@ pub use crate::establishment::Entity as Establishment;
 pub use crate::exclusion::Entity as Exclusion;
 pub use crate::exclusion_establishment::Entity as ExclusionEstablishment;
 pub use crate::hs_incident::Entity as HsIncident;
+pub use crate::idempotency_key::Entity as IdempotencyKey;
 pub use crate::letter::Entity as Letter;
 pub use crate::letter_template::Entity as LetterTemplate;
 pub use crate::new_issue_consideration::Entity as NewIssueConsideration;

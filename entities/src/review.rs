@@ -36,6 +36,9 @@ pub struct Model {
     pub endorsement_reasons: Option<String>,
     /// When Legal Services told the customer (7.4).
     pub customer_told_at: Option<DateTimeUtc>,
+    /// For a partial removal: the restrictions to remove, as a JSON array of ids.
+    #[sea_orm(column_type = "Text")]
+    pub remove_restriction_ids: Option<String>,
     /// Optimistic-concurrency version: starts at 1 and goes up by one on every update.
     pub version: i64,
     /// When the row was created.

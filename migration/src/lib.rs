@@ -6,6 +6,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_foundation;
+mod m20261128_000002_lifecycle;
 mod new_table;
 
 /// Runs the UPC schema migrations in order.
@@ -14,15 +15,20 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_foundation::Migration)]
+        vec![
+            Box::new(m20261128_000001_foundation::Migration),
+            Box::new(m20261128_000002_lifecycle::Migration),
+        ]
     }
 }
 
 /// Every table the migrations create, in creation order (parents before children).
 ///
 /// Dropping in reverse order never trips a foreign key.
-pub fn table_names() -> &'static [&'static str] {
-    m20261128_000001_foundation::TABLE_NAMES
+pub fn table_names() -> Vec<&'static str> {
+    let mut names = m20261128_000001_foundation::TABLE_NAMES.to_vec();
+    names.extend_from_slice(m20261128_000002_lifecycle::TABLE_NAMES);
+    names
 }
 
 #[cfg(test)]
@@ -41,8 +47,8 @@ mod tests {
         let manager = SchemaManager::new(db);
         let mut existing = Vec::new();
         for name in table_names() {
-            if manager.has_table(*name).await.expect("has_table works") {
-                existing.push(*name);
+            if manager.has_table(name).await.expect("has_table works") {
+                existing.push(name);
             }
         }
         existing

@@ -1,13 +1,16 @@
 //! Customers and cases, read through the caller's row scope (policy 5.4) and the field policy.
-//! Nested data (customer, reports) is loaded in batches for a whole page: a page costs the same
-//! number of statements whatever its size.
-
-use std::collections::HashMap;
+//! A case's records are loaded through the request's [`CaseLoader`], in batches for a whole
+//! page: a page costs the same number of statements whatever its size.
 
 use async_graphql::connection::{Connection, Edge};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use entities::{behaviour_report, behaviour_report_type, customer, service, upc_case};
+use entities::enums::Language;
+use entities::{
+    appeal, breach, customer, determination, letter, new_issue_consideration, restriction, review,
+    service, stage_1_warning, stage_2_decision, upc_case,
+};
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
@@ -18,6 +21,14 @@ use crate::authz::caller;
 use crate::authz::scope::{CaseScope, case_scope};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::ids::parse_id;
+use crate::graphql::loaders::{
+    AllNames, CaseChild, CaseLoader, CustomerById, Of, ReportWithTypes, ReportsOf, ServiceById,
+};
+use crate::graphql::records::{
+    Appeal, Breach, Determination, Letter, NewIssueConsideration, Restriction, Review,
+    Stage1Warning, Stage2Decision, TimelineEntry,
+};
+use crate::{letters, lifecycle};
 
 /// Largest page a list returns.
 pub const MAX_PAGE: u64 = 100;
@@ -75,115 +86,451 @@ pub struct BehaviourReport {
     pub reporter_name: Option<String>,
 }
 
-/// A case: one customer in one service.
-#[derive(SimpleObject, Clone)]
-#[graphql(name = "Case")]
-pub struct CaseNode {
-    /// Opaque id.
-    pub id: ID,
-    /// Reference, e.g. `UPC-2026-0001` (the Standards Committee's anonymised handle).
-    pub reference: String,
-    /// Code of the service the case belongs to.
-    pub service_code: String,
-    /// Where the case stands: reported, determined_unreasonable, stage_1_warning,
-    /// stage_2_restricted, closed.
-    pub stage: String,
-    /// `open` or `closed`.
-    pub status: String,
-    /// When the case was opened.
-    pub opened_at: DateTime<Utc>,
-    /// When it was closed.
-    pub closed_at: Option<DateTime<Utc>>,
-    /// Why it was closed (restricted free text).
-    pub closure_reason: Option<String>,
-    /// Last day to appeal the Stage 1 warning (15 working days, 6.1).
-    pub appeal_deadline: Option<NaiveDate>,
-    /// When the restrictions must be reviewed (no later than 12 months, 7.1).
-    pub review_due_on: Option<NaiveDate>,
-    /// Flagged for early review (e.g. an ignored exclusion, 5.6).
-    pub flagged_for_review: bool,
-    /// Row version.
-    pub version: i64,
-    /// The customer (restricted).
-    pub customer: Option<Customer>,
-    /// Behaviour reports, oldest first (an elected Member sees only their own).
-    pub reports: Vec<BehaviourReport>,
-}
+/// A case: one customer in one service. Its records are loaded in batches for a whole page.
+#[derive(Clone)]
+pub struct CaseNode(pub upc_case::Model);
 
 /// Case and customer queries.
 #[derive(Default)]
 pub struct CaseQuery;
 
-/// Load the nested data of a page of cases in a fixed number of statements.
-async fn case_nodes(
-    db: &DatabaseConnection,
-    cases: Vec<upc_case::Model>,
-    report_author: Option<String>,
-) -> ApiResult<Vec<CaseNode>> {
-    let case_ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
-    let customer_ids: Vec<i64> = cases.iter().map(|c| c.customer_id).collect();
-    let services: HashMap<i64, String> = service::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.code))
-        .collect();
-    let customers: HashMap<i64, customer::Model> = customer::Entity::find()
-        .filter(customer::Column::Id.is_in(customer_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let mut report_query = behaviour_report::Entity::find()
-        .filter(behaviour_report::Column::CaseId.is_in(case_ids.clone()))
-        .order_by_asc(behaviour_report::Column::OccurredAt);
-    if let Some(author) = report_author {
-        report_query = report_query.filter(behaviour_report::Column::ReportedBy.eq(author));
-    }
-    let reports = report_query.all(db).await?;
-    let report_ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
-    let mut types: HashMap<i64, Vec<String>> = HashMap::new();
-    for t in behaviour_report_type::Entity::find()
-        .filter(behaviour_report_type::Column::ReportId.is_in(report_ids))
-        .all(db)
-        .await?
+fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<CaseLoader> {
+    ctx.data_unchecked::<DataLoader<CaseLoader>>()
+}
+
+impl CaseNode {
+    async fn children<E>(&self, ctx: &Context<'_>) -> ApiResult<Vec<E::Model>>
+    where
+        E: CaseChild,
+        E::Model: Send + Sync + Clone + 'static,
     {
-        types
-            .entry(t.report_id)
-            .or_default()
-            .push(t.behaviour.as_str().to_string());
+        Ok(loader(ctx)
+            .load_one(Of::<E>::case(self.0.id))
+            .await?
+            .unwrap_or_default())
     }
-    let mut by_case: HashMap<i64, Vec<BehaviourReport>> = HashMap::new();
-    for r in reports {
-        by_case.entry(r.case_id).or_default().push(BehaviourReport {
-            id: ID(r.id.to_string()),
-            behaviours: types.remove(&r.id).unwrap_or_default(),
-            channel: r.channel.as_str().to_string(),
-            occurred_at: r.occurred_at,
-            description: Some(r.description),
-            reporter_name: Some(r.reporter_name),
+
+    async fn all_reports(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReportWithTypes>> {
+        Ok(loader(ctx)
+            .load_one(ReportsOf(self.0.id))
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn service(&self, ctx: &Context<'_>) -> ApiResult<Option<service::Model>> {
+        loader(ctx).load_one(ServiceById(self.0.service_id)).await
+    }
+}
+
+#[Object(name = "Case")]
+impl CaseNode {
+    /// Opaque id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Reference, e.g. `UPC-2026-0001` (the Standards Committee's anonymised handle).
+    async fn reference(&self) -> &str {
+        &self.0.reference
+    }
+
+    /// Code of the service the case belongs to (decisions are service based, 5.4).
+    async fn service_code(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(self.service(ctx).await?.map(|s| s.code).unwrap_or_default())
+    }
+
+    /// Name of the service the case belongs to.
+    async fn service_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(self.service(ctx).await?.map(|s| s.name).unwrap_or_default())
+    }
+
+    /// Where the case stands: `reported`, `determined_unreasonable`, `stage_1_warning`,
+    /// `stage_2_restricted`, `closed`.
+    async fn stage(&self) -> &str {
+        self.0.stage.as_str()
+    }
+
+    /// `open` or `closed`.
+    async fn status(&self) -> &str {
+        self.0.status.as_str()
+    }
+
+    /// When the case was opened.
+    async fn opened_at(&self) -> DateTime<Utc> {
+        self.0.opened_at
+    }
+
+    /// When it was closed.
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+
+    /// Why it was closed (restricted free text).
+    async fn closure_reason(&self) -> Option<&str> {
+        self.0.closure_reason.as_deref()
+    }
+
+    /// Last day to appeal the standing Stage 1 warning: the 15th working day after the letter
+    /// date (6.1). Null when there is nothing to appeal.
+    async fn appeal_deadline(&self) -> Option<NaiveDate> {
+        self.0.appeal_deadline
+    }
+
+    /// When the restrictions must be reviewed (no later than 12 months after the decision to
+    /// restrict, 7.1).
+    async fn review_due_on(&self) -> Option<NaiveDate> {
+        self.0.review_due_on
+    }
+
+    /// Flagged for early review (e.g. an ignored exclusion, 5.6).
+    async fn flagged_for_review(&self) -> bool {
+        self.0.flagged_for_review
+    }
+
+    /// Why it was flagged (restricted).
+    async fn flag_reason(&self) -> Option<&str> {
+        self.0.flag_reason.as_deref()
+    }
+
+    /// Row version: send it back with the next step; a stale one gets `CONFLICT`.
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
+    /// The steps that are legal now, named as their mutations (whoever may take them).
+    async fn allowed_steps(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        let facts = lifecycle::facts_from(
+            &self.0,
+            &self.children::<stage_1_warning::Entity>(ctx).await?,
+            &self.children::<appeal::Entity>(ctx).await?,
+            &self
+                .all_reports(ctx)
+                .await?
+                .iter()
+                .map(|r| r.report.occurred_at)
+                .collect::<Vec<_>>(),
+            &self.children::<restriction::Entity>(ctx).await?,
+            &self.children::<review::Entity>(ctx).await?,
+        );
+        Ok(lifecycle::allowed_steps(&facts)
+            .into_iter()
+            .map(|s| s.mutation().to_string())
+            .collect())
+    }
+
+    /// The customer (restricted).
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        Ok(loader(ctx)
+            .load_one(CustomerById(self.0.customer_id))
+            .await?
+            .map(Customer::from))
+    }
+
+    /// Behaviour reports, oldest first (an elected Member sees only their own).
+    async fn reports(&self, ctx: &Context<'_>) -> ApiResult<Vec<BehaviourReport>> {
+        Ok(self
+            .all_reports(ctx)
+            .await?
+            .into_iter()
+            .map(|r| BehaviourReport {
+                id: ID(r.report.id.to_string()),
+                behaviours: r.behaviours,
+                channel: r.report.channel.as_str().to_string(),
+                occurred_at: r.report.occurred_at,
+                description: Some(r.report.description),
+                reporter_name: Some(r.report.reporter_name),
+            })
+            .collect())
+    }
+
+    /// Determinations, oldest first (5.1).
+    async fn determinations(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Determination>>> {
+        Ok(Some(
+            self.children::<determination::Entity>(ctx)
+                .await?
+                .into_iter()
+                .map(Determination::from)
+                .collect(),
+        ))
+    }
+
+    /// Stage 1 warnings, oldest first (5.1).
+    async fn stage1_warnings(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Stage1Warning>>> {
+        Ok(Some(
+            self.children::<stage_1_warning::Entity>(ctx)
+                .await?
+                .into_iter()
+                .map(Stage1Warning::from)
+                .collect(),
+        ))
+    }
+
+    /// Appeals, oldest first (6.1, 6.2).
+    async fn appeals(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Appeal>>> {
+        Ok(Some(
+            self.children::<appeal::Entity>(ctx)
+                .await?
+                .into_iter()
+                .map(Appeal::from)
+                .collect(),
+        ))
+    }
+
+    /// Stage 2 decisions, oldest first (5.1, 5.3).
+    async fn stage2_decisions(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Stage2Decision>>> {
+        Ok(Some(
+            self.children::<stage_2_decision::Entity>(ctx)
+                .await?
+                .into_iter()
+                .map(Stage2Decision::from)
+                .collect(),
+        ))
+    }
+
+    /// Restrictions, in force or not, oldest first (5.3).
+    async fn restrictions(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Restriction>>> {
+        let rows = self.children::<restriction::Entity>(ctx).await?;
+        let names = loader(ctx).load_one(AllNames).await?.unwrap_or_default();
+        Ok(Some(
+            rows.into_iter()
+                .map(|m| {
+                    let words = letters::describe_restriction(&m.parameters, Language::En, &names);
+                    Restriction::new(m, words)
+                })
+                .collect(),
+        ))
+    }
+
+    /// Breaches of restrictions, oldest first (5.6).
+    async fn breaches(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Breach>>> {
+        Ok(Some(
+            self.children::<breach::Entity>(ctx)
+                .await?
+                .into_iter()
+                .map(Breach::from)
+                .collect(),
+        ))
+    }
+
+    /// Reviews, oldest first (7).
+    async fn reviews(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Review>>> {
+        Ok(Some(
+            self.children::<review::Entity>(ctx)
+                .await?
+                .into_iter()
+                .map(Review::from)
+                .collect(),
+        ))
+    }
+
+    /// New issues raised while restricted, and whether restrictions remain appropriate (9.1).
+    async fn new_issue_considerations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<NewIssueConsideration>>> {
+        Ok(Some(
+            self.children::<new_issue_consideration::Entity>(ctx)
+                .await?
+                .into_iter()
+                .map(NewIssueConsideration::from)
+                .collect(),
+        ))
+    }
+
+    /// Letters to the customer, oldest first.
+    async fn letters(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Letter>>> {
+        Ok(Some(
+            self.children::<letter::Entity>(ctx)
+                .await?
+                .into_iter()
+                .map(Letter::from)
+                .collect(),
+        ))
+    }
+
+    /// The whole history in order: reports, determinations, warnings, appeals, decisions,
+    /// restrictions, breaches, reviews and letters. Summaries carry no names or free text.
+    async fn timeline(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<TimelineEntry>>> {
+        let mut t = Timeline::default();
+        for r in self.all_reports(ctx).await? {
+            t.add(
+                r.report.occurred_at,
+                "report",
+                r.report.id,
+                format!(
+                    "behaviour reported by {}: {}",
+                    r.report.reporter_role.as_str(),
+                    r.behaviours.join(", ")
+                ),
+            );
+        }
+        for d in self.children::<determination::Entity>(ctx).await? {
+            let verdict = if d.unreasonable {
+                "unreasonable"
+            } else {
+                "not unreasonable"
+            };
+            t.add(
+                d.decided_at,
+                "determination",
+                d.id,
+                format!(
+                    "behaviour determined {verdict} by the {}",
+                    d.decider_role.as_str()
+                ),
+            );
+        }
+        for w in self.children::<stage_1_warning::Entity>(ctx).await? {
+            t.add(
+                w.created_at,
+                "stage_1_warning",
+                w.id,
+                format!(
+                    "Stage 1 warning dated {}; appeal by {}",
+                    w.letter_date, w.appeal_deadline
+                ),
+            );
+        }
+        for a in self.children::<appeal::Entity>(ctx).await? {
+            let late = if a.accepted_late {
+                " (accepted late)"
+            } else {
+                ""
+            };
+            t.add(
+                a.created_at,
+                "appeal_logged",
+                a.id,
+                format!("appeal received {}{late}", a.received_on),
+            );
+            if let Some(at) = a.decided_at {
+                t.add(
+                    at,
+                    "appeal_decided",
+                    a.id,
+                    format!("appeal {}", a.outcome.as_str().replace('_', " ")),
+                );
+            }
+        }
+        for d in self.children::<stage_2_decision::Entity>(ctx).await? {
+            let how = if d.immediate {
+                "immediately, without a warning"
+            } else {
+                "after a warning"
+            };
+            t.add(
+                d.created_at,
+                "stage_2_decision",
+                d.id,
+                format!(
+                    "Stage 2 restricted contact decided {how}; review by {}",
+                    d.review_due_on
+                ),
+            );
+        }
+        for r in self.children::<restriction::Entity>(ctx).await? {
+            t.add(
+                r.created_at,
+                "restriction_imposed",
+                r.id,
+                format!("{} restriction from {}", r.kind.as_str(), r.starts_on),
+            );
+            if let Some(on) = r.lifted_on {
+                t.add(
+                    on.and_time(chrono::NaiveTime::MIN).and_utc(),
+                    "restriction_lifted",
+                    r.id,
+                    format!("{} restriction lifted", r.kind.as_str()),
+                );
+            }
+        }
+        for b in self.children::<breach::Entity>(ctx).await? {
+            t.add(
+                b.occurred_at,
+                "breach",
+                b.id,
+                format!(
+                    "restriction breached{}",
+                    if b.flagged_for_review {
+                        "; flagged for review"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+        for n in self
+            .children::<new_issue_consideration::Entity>(ctx)
+            .await?
+        {
+            let remain = if n.restrictions_remain_appropriate {
+                "remain"
+            } else {
+                "no longer"
+            };
+            t.add(
+                n.created_at,
+                "new_issue_considered",
+                n.id,
+                format!("new issue considered: restrictions {remain} appropriate"),
+            );
+        }
+        for r in self.children::<review::Entity>(ctx).await? {
+            if let Some(rec) = r.recommendation {
+                t.add(
+                    r.created_at,
+                    "review_recommended",
+                    r.id,
+                    format!("review recommends: {}", rec.as_str().replace('_', " ")),
+                );
+            }
+            if let (Some(endorsed), Some(on)) = (r.endorsed, r.endorsed_on) {
+                let word = if endorsed { "endorsed" } else { "not endorsed" };
+                t.add(
+                    std::cmp::max(on.and_time(chrono::NaiveTime::MIN).and_utc(), r.created_at),
+                    "review_endorsed",
+                    r.id,
+                    format!("review recommendation {word}"),
+                );
+            }
+        }
+        for l in self.children::<letter::Entity>(ctx).await? {
+            t.add(
+                l.issued_at,
+                "letter_issued",
+                l.id,
+                format!(
+                    "{} letter issued in {}",
+                    l.kind.as_str().replace('_', " "),
+                    l.language.as_str()
+                ),
+            );
+        }
+        if let Some(at) = self.0.closed_at {
+            t.add(at, "case_closed", self.0.id, "case closed".to_string());
+        }
+        Ok(Some(t.finish()))
+    }
+}
+
+/// Collects timeline entries and sorts them by time (ties keep insertion order).
+#[derive(Default)]
+struct Timeline(Vec<TimelineEntry>);
+
+impl Timeline {
+    fn add(&mut self, at: DateTime<Utc>, kind: &str, id: i64, summary: String) {
+        self.0.push(TimelineEntry {
+            at,
+            kind: kind.to_string(),
+            record_id: ID(id.to_string()),
+            summary,
         });
     }
-    Ok(cases
-        .into_iter()
-        .map(|c| CaseNode {
-            id: ID(c.id.to_string()),
-            reference: c.reference,
-            service_code: services.get(&c.service_id).cloned().unwrap_or_default(),
-            stage: c.stage.as_str().to_string(),
-            status: c.status.as_str().to_string(),
-            opened_at: c.opened_at,
-            closed_at: c.closed_at,
-            closure_reason: c.closure_reason,
-            appeal_deadline: c.appeal_deadline,
-            review_due_on: c.review_due_on,
-            flagged_for_review: c.flagged_for_review,
-            version: c.version,
-            customer: customers.get(&c.customer_id).cloned().map(Customer::from),
-            reports: by_case.remove(&c.id).unwrap_or_default(),
-        })
-        .collect())
+
+    fn finish(mut self) -> Vec<TimelineEntry> {
+        self.0.sort_by_key(|e| e.at);
+        self.0
+    }
 }
 
 #[Object]
@@ -249,11 +596,9 @@ impl CaseQuery {
         let mut rows = query.all(db).await?;
         let has_next = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
-        let nodes = case_nodes(db, rows, scope.report_author(&request.principal)).await?;
         let mut connection = Connection::new(after_id > 0, has_next);
-        for node in nodes {
-            let id = node.id.parse::<i64>().unwrap_or_default();
-            connection.edges.push(Edge::new(id, node));
+        for row in rows {
+            connection.edges.push(Edge::new(row.id, CaseNode(row)));
         }
         Ok(connection)
     }
@@ -264,15 +609,12 @@ impl CaseQuery {
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let id = parse_id("id", &id)?;
         let scope = case_scope(&request.principal);
-        let row = upc_case::Entity::find_by_id(id)
+        upc_case::Entity::find_by_id(id)
             .filter(scope.condition())
             .one(db)
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no case {id} that you may see")))?;
-        let mut nodes = case_nodes(db, vec![row], scope.report_author(&request.principal)).await?;
-        nodes
-            .pop()
-            .ok_or_else(|| ApiError::NotFound(format!("no case {id}")))
+            .map(CaseNode)
+            .ok_or_else(|| ApiError::NotFound(format!("no case {id} that you may see")))
     }
 
     /// Customers whose name or reference contains `search` (case-insensitive), among those with

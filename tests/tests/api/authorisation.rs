@@ -124,6 +124,38 @@ fn operation_document(op: &str, n: usize) -> (String, Value) {
         "Mutation.createEstablishment" => format!(
             "mutation {{ createEstablishment(input: {{name: \"E{n}\", address: \"1 Street\"}}) {{ name }} }}"
         ),
+        "Query.letter" => "{ letter(id: \"1\") { id } }".to_string(),
+        "Query.letterTemplates" => "{ letterTemplates { kind } }".to_string(),
+        "Query.currentLetterTemplate" => {
+            "{ currentLetterTemplate(kind: \"stage_1_warning\", language: \"en\") { body } }"
+                .to_string()
+        }
+        "Query.closureDays" => "{ closureDays { day } }".to_string(),
+        "Query.bankHolidays" => "{ bankHolidays(year: 2026) { day } }".to_string(),
+        "Query.appealDeadline" => "{ appealDeadline(letterDate: \"2026-12-11\") }".to_string(),
+        "Query.reviewsDue" => "{ reviewsDue { dueOn } }".to_string(),
+        "Mutation.reportBehaviour" => r#"mutation { reportBehaviour(input: {customerId: "1", serviceCode: "AAA", behaviours: ["numerous_repeat_calls"], channel: "telephone", occurredAt: "2026-01-05T10:00:00Z", description: "Called 30 times"}) { id } }"#.to_string(),
+        "Mutation.determineBehaviour" => r#"mutation { determineBehaviour(input: {caseId: "1", version: 999, unreasonable: true, reasons: "r"}) { id } }"#.to_string(),
+        "Mutation.issueStage1Warning" => r#"mutation { issueStage1Warning(input: {caseId: "1", version: 999, reasons: "r", serviceDirectorConsulted: "SD", consultedOn: "2026-01-05", adjustmentsConsidered: "a", proportionality: "p"}) { id } }"#.to_string(),
+        "Mutation.logAppeal" => r#"mutation { logAppeal(input: {caseId: "1", version: 999, receivedOn: "2026-01-05", grounds: "g"}) { id } }"#.to_string(),
+        "Mutation.decideAppeal" => r#"mutation { decideAppeal(input: {caseId: "1", version: 999, upheld: false, reasons: "r"}) { id } }"#.to_string(),
+        "Mutation.decideStage2" => r#"mutation { decideStage2(input: {caseId: "1", version: 999, consultedRole: "legal_services", consultedName: "L", adjustmentsConsidered: "a", proportionality: "p", reasons: "r", restrictions: [{parameters: {contactForm: {permittedChannels: ["letter"]}}}]}) { id } }"#.to_string(),
+        "Mutation.imposeRestriction" => r#"mutation { imposeRestriction(input: {caseId: "1", version: 999, reasons: "r", proportionality: "p", restriction: {parameters: {termination: {permanentExclusionFromPremises: false}}}}) { id } }"#.to_string(),
+        "Mutation.varyRestriction" => r#"mutation { varyRestriction(input: {restrictionId: "1", version: 999, reasons: "r", parameters: {contactForm: {permittedChannels: ["letter"]}}}) { id } }"#.to_string(),
+        "Mutation.extendRestriction" => r#"mutation { extendRestriction(input: {restrictionId: "1", version: 999, reasons: "r", endsOn: "2027-01-01"}) { id } }"#.to_string(),
+        "Mutation.makeRestrictionPermanent" => r#"mutation { makeRestrictionPermanent(input: {restrictionId: "1", version: 999, reasons: "r"}) { id } }"#.to_string(),
+        "Mutation.liftRestriction" => r#"mutation { liftRestriction(input: {restrictionId: "1", version: 999, reasons: "r"}) { id } }"#.to_string(),
+        "Mutation.recordBreach" => r#"mutation { recordBreach(input: {restrictionId: "1", occurredAt: "2026-01-05T10:00:00Z", description: "d"}) { id } }"#.to_string(),
+        "Mutation.considerNewIssue" => r#"mutation { considerNewIssue(input: {caseId: "1", version: 999, description: "d", restrictionsRemainAppropriate: true, reasons: "r"}) { id } }"#.to_string(),
+        "Mutation.recommendReview" => r#"mutation { recommendReview(input: {caseId: "1", version: 999, recommendation: "continue", reasons: "r"}) { id } }"#.to_string(),
+        "Mutation.endorseReview" => r#"mutation { endorseReview(input: {caseId: "1", version: 999, endorsed: true, reasons: "r"}) { id } }"#.to_string(),
+        "Mutation.markLetterSent" => r#"mutation { markLetterSent(input: {letterId: "1", version: 1}) { id } }"#.to_string(),
+        "Mutation.createLetterTemplate" => r#"mutation { createLetterTemplate(input: {kind: "stage_1_warning", language: "en", subject: "s", body: "b"}) { id } }"#.to_string(),
+        "Mutation.addClosureDay" => format!(
+            "mutation {{ addClosureDay(input: {{day: \"2030-01-{:02}\", description: \"Closed\"}}) {{ id }} }}",
+            n % 28 + 1
+        ),
+        "Mutation.removeClosureDay" => r#"mutation { removeClosureDay(id: "999") { id } }"#.to_string(),
         other => panic!("the matrix test has no document for {other}: add one"),
     };
     (doc, json!({}))
@@ -148,7 +180,10 @@ fn codes(body: &Value) -> Vec<String> {
 const CASE_FIELDS: &str = "id reference serviceCode stage status openedAt closedAt closureReason \
     appealDeadline reviewDueOn flaggedForReview version \
     customer { id reference kind preferredLanguage displayName address email phone } \
-    reports { id behaviours channel occurredAt description reporterName }";
+    reports { id behaviours channel occurredAt description reporterName } \
+    serviceName allowedSteps flagReason determinations { id } stage1Warnings { id } \
+    appeals { id } stage2Decisions { id } restrictions { id } breaches { id } reviews { id } \
+    newIssueConsiderations { id } letters { id } timeline { kind summary }";
 
 db_tests! {
     async fn no_token_is_401_with_bearer_challenge(app) {

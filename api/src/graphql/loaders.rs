@@ -1,0 +1,248 @@
+//! Batched loading of a case's records. One [`CaseLoader`] per request: every `Case` on a page
+//! asks it for its warnings, restrictions, letters and so on, and it answers each kind of record
+//! for the whole page with one statement (`WHERE case_id IN (...)`), so a page of 50 cases costs
+//! the same number of statements as a page of 5.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+
+use async_graphql::dataloader::Loader;
+use entities::{
+    appeal, behaviour_report, behaviour_report_type, breach, customer, determination, letter,
+    new_issue_consideration, restriction, review, service, stage_1_warning, stage_2_decision,
+};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, IntoSimpleExpr, QueryFilter, QueryOrder,
+};
+
+use crate::error::ApiError;
+
+/// The records of type `E` belonging to one case.
+pub struct Of<E>(pub i64, PhantomData<fn() -> E>);
+
+impl<E> Of<E> {
+    /// The records of case `case_id`.
+    pub fn case(case_id: i64) -> Self {
+        Of(case_id, PhantomData)
+    }
+}
+
+impl<E> Clone for Of<E> {
+    fn clone(&self) -> Self {
+        Of(self.0, PhantomData)
+    }
+}
+
+impl<E> PartialEq for Of<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<E> Eq for Of<E> {}
+
+impl<E> Hash for Of<E> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+/// A table whose rows belong to a case, listed oldest first.
+pub trait CaseChild: EntityTrait {
+    /// The `case_id` column.
+    fn case_column() -> Self::Column;
+    /// The column that orders a case's rows (then `id`).
+    fn order_column() -> Self::Column;
+    /// The id column.
+    fn id_column() -> Self::Column;
+    /// The case a row belongs to.
+    fn case_of(model: &Self::Model) -> i64;
+}
+
+macro_rules! case_child {
+    ($($module:ident => $order:ident),* $(,)?) => {
+        $(
+            impl CaseChild for $module::Entity {
+                fn case_column() -> Self::Column {
+                    $module::Column::CaseId
+                }
+                fn order_column() -> Self::Column {
+                    $module::Column::$order
+                }
+                fn id_column() -> Self::Column {
+                    $module::Column::Id
+                }
+                fn case_of(model: &Self::Model) -> i64 {
+                    model.case_id
+                }
+            }
+        )*
+    };
+}
+
+case_child! {
+    determination => DecidedAt,
+    stage_1_warning => CreatedAt,
+    appeal => CreatedAt,
+    stage_2_decision => CreatedAt,
+    restriction => CreatedAt,
+    breach => OccurredAt,
+    review => CreatedAt,
+    new_issue_consideration => CreatedAt,
+    letter => IssuedAt,
+}
+
+/// Loads case records in batches; created per request.
+pub struct CaseLoader {
+    db: DatabaseConnection,
+    /// When set, only the behaviour reports made by this subject are loaded (elected Members).
+    report_author: Option<String>,
+}
+
+impl CaseLoader {
+    /// A loader over `db`; `report_author` narrows behaviour reports to one reporter.
+    pub fn new(db: DatabaseConnection, report_author: Option<String>) -> Self {
+        Self { db, report_author }
+    }
+}
+
+impl<E> Loader<Of<E>> for CaseLoader
+where
+    E: CaseChild,
+    E::Model: Send + Sync + Clone + 'static,
+{
+    type Value = Vec<E::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Of<E>]) -> Result<HashMap<Of<E>, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = E::find()
+            .filter(E::case_column().is_in(ids))
+            .order_by_asc(E::order_column().into_simple_expr())
+            .order_by_asc(E::id_column().into_simple_expr())
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<Of<E>, Vec<E::Model>> = HashMap::new();
+        for row in rows {
+            out.entry(Of::case(E::case_of(&row))).or_default().push(row);
+        }
+        Ok(out)
+    }
+}
+
+/// A behaviour report with the behaviour types it names.
+#[derive(Clone)]
+pub struct ReportWithTypes {
+    /// The report.
+    pub report: behaviour_report::Model,
+    /// Its behaviour types (2.3, 4.4).
+    pub behaviours: Vec<String>,
+}
+
+/// The behaviour reports of a case, oldest first.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReportsOf(pub i64);
+
+impl Loader<ReportsOf> for CaseLoader {
+    type Value = Vec<ReportWithTypes>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ReportsOf],
+    ) -> Result<HashMap<ReportsOf, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut query = behaviour_report::Entity::find()
+            .filter(behaviour_report::Column::CaseId.is_in(ids))
+            .order_by_asc(behaviour_report::Column::OccurredAt)
+            .order_by_asc(behaviour_report::Column::Id);
+        if let Some(author) = &self.report_author {
+            query = query.filter(behaviour_report::Column::ReportedBy.eq(author.as_str()));
+        }
+        let reports = query.all(&self.db).await?;
+        let report_ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
+        let mut types: HashMap<i64, Vec<String>> = HashMap::new();
+        for t in behaviour_report_type::Entity::find()
+            .filter(behaviour_report_type::Column::ReportId.is_in(report_ids))
+            .order_by_asc(behaviour_report_type::Column::Behaviour)
+            .all(&self.db)
+            .await?
+        {
+            types
+                .entry(t.report_id)
+                .or_default()
+                .push(t.behaviour.as_str().to_string());
+        }
+        let mut out: HashMap<ReportsOf, Vec<ReportWithTypes>> = HashMap::new();
+        for report in reports {
+            out.entry(ReportsOf(report.case_id))
+                .or_default()
+                .push(ReportWithTypes {
+                    behaviours: types.remove(&report.id).unwrap_or_default(),
+                    report,
+                });
+        }
+        Ok(out)
+    }
+}
+
+/// A customer by id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CustomerById(pub i64);
+
+impl Loader<CustomerById> for CaseLoader {
+    type Value = customer::Model;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[CustomerById],
+    ) -> Result<HashMap<CustomerById, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        Ok(customer::Entity::find()
+            .filter(customer::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|c| (CustomerById(c.id), c))
+            .collect())
+    }
+}
+
+/// A service by id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ServiceById(pub i64);
+
+impl Loader<ServiceById> for CaseLoader {
+    type Value = service::Model;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ServiceById],
+    ) -> Result<HashMap<ServiceById, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        Ok(service::Entity::find()
+            .filter(service::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|s| (ServiceById(s.id), s))
+            .collect())
+    }
+}
+
+/// The names restrictions refer to by id (establishments, staff, teams), once per request.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AllNames;
+
+impl Loader<AllNames> for CaseLoader {
+    type Value = std::sync::Arc<crate::letters::Names>;
+    type Error = ApiError;
+
+    async fn load(&self, _: &[AllNames]) -> Result<HashMap<AllNames, Self::Value>, Self::Error> {
+        let names = crate::lifecycle::names(&self.db).await?;
+        Ok(HashMap::from([(AllNames, std::sync::Arc::new(names))]))
+    }
+}
