@@ -28,6 +28,53 @@ pub struct Change<'a> {
     pub reason: Option<String>,
 }
 
+impl<'a> Change<'a> {
+    /// A record created outside any case.
+    pub fn created<T: serde::Serialize>(
+        action: &'a str,
+        entity_type: &'a str,
+        id: i64,
+        after: &T,
+    ) -> Self {
+        Change {
+            action,
+            entity_type,
+            entity_id: id.to_string(),
+            case_id: None,
+            before: None,
+            after: serde_json::to_value(after).ok(),
+            reason: None,
+        }
+    }
+
+    /// A record changed outside any case.
+    pub fn updated<T: serde::Serialize>(
+        action: &'a str,
+        entity_type: &'a str,
+        id: i64,
+        before: &T,
+        after: &T,
+    ) -> Self {
+        Change {
+            before: serde_json::to_value(before).ok(),
+            ..Change::created(action, entity_type, id, after)
+        }
+    }
+
+    /// A record deleted outside any case.
+    pub fn deleted<T: serde::Serialize>(
+        action: &'a str,
+        entity_type: &'a str,
+        id: i64,
+        before: &T,
+    ) -> Self {
+        Change {
+            after: None,
+            ..Change::updated(action, entity_type, id, before, before)
+        }
+    }
+}
+
 /// Append an audit event for `change` by the caller of `request`, on `txn`.
 pub async fn record<C: ConnectionTrait>(
     txn: &C,

@@ -78,17 +78,8 @@ pub const DIRECTORY: &[Role] = &[
 /// System administration only.
 pub const ADMIN: &[Role] = &[Admin];
 /// Council staff who may read a case's decisions and their free text (not Members, not the
-/// Committee).
-pub const CASE_STAFF: &[Role] = &[
-    Officer,
-    ServiceManager,
-    HeadOfService,
-    ServiceDirector,
-    FeedbackOfficer,
-    GroupDirector,
-    LegalServices,
-    MonitoringOfficer,
-];
+/// Committee): the same people who look customers up.
+pub const CASE_STAFF: &[Role] = CUSTOMER_SEARCH;
 /// Who may read a case's process record (decisions, restrictions, reviews, letters' facts):
 /// council staff, and the Standards Committee without free text (8.2). Not elected Members,
 /// who see only what they reported.

@@ -467,15 +467,12 @@ impl AdminMutation {
         audit::record(
             &txn,
             request,
-            Change {
-                action: "letter_template.create",
-                entity_type: "letter_template",
-                entity_id: created.id.to_string(),
-                case_id: None,
-                before: None,
-                after: serde_json::to_value(&created).ok(),
-                reason: None,
-            },
+            Change::created(
+                "letter_template.create",
+                "letter_template",
+                created.id,
+                &created,
+            ),
         )
         .await?;
         txn.commit().await?;
@@ -517,15 +514,7 @@ impl AdminMutation {
         audit::record(
             &txn,
             request,
-            Change {
-                action: "closure_day.add",
-                entity_type: "closure_day",
-                entity_id: created.id.to_string(),
-                case_id: None,
-                before: None,
-                after: serde_json::to_value(&created).ok(),
-                reason: None,
-            },
+            Change::created("closure_day.add", "closure_day", created.id, &created),
         )
         .await?;
         txn.commit().await?;
@@ -546,15 +535,7 @@ impl AdminMutation {
         audit::record(
             &txn,
             request,
-            Change {
-                action: "closure_day.remove",
-                entity_type: "closure_day",
-                entity_id: id.to_string(),
-                case_id: None,
-                before: serde_json::to_value(&found).ok(),
-                after: None,
-                reason: None,
-            },
+            Change::deleted("closure_day.remove", "closure_day", id, &found),
         )
         .await?;
         txn.commit().await?;

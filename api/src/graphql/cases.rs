@@ -94,6 +94,26 @@ pub struct CaseNode(pub upc_case::Model);
 #[derive(Default)]
 pub struct CaseQuery;
 
+/// What to narrow a case list to; every field is optional and they combine with AND.
+#[derive(async_graphql::InputObject, Default)]
+pub struct CaseFilter {
+    /// The service's code, e.g. `HOU`.
+    pub service_code: Option<String>,
+    /// `reported`, `determined_unreasonable`, `stage_1_warning`, `stage_2_restricted` or
+    /// `closed`.
+    pub stage: Option<String>,
+    /// `open` or `closed`.
+    pub status: Option<String>,
+    /// Opened on or after this day (UTC).
+    pub opened_from: Option<NaiveDate>,
+    /// Opened on or before this day (UTC).
+    pub opened_to: Option<NaiveDate>,
+    /// Review due on or before this day (7.1).
+    pub review_due_by: Option<NaiveDate>,
+    /// Flagged for early review (5.6), or not.
+    pub flagged_for_review: Option<bool>,
+}
+
 fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<CaseLoader> {
     ctx.data_unchecked::<DataLoader<CaseLoader>>()
 }
@@ -535,17 +555,24 @@ impl Timeline {
 
 #[Object]
 impl CaseQuery {
-    /// Cases you may see, ordered by id, as a Relay connection (`first` at most 100).
-    /// Filter by service code, stage or status.
+    /// Cases you may see, ordered by id, as a Relay connection (`first` at most 100, default
+    /// 50). Narrow them with `filter`.
     async fn cases(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-        service_code: Option<String>,
-        stage: Option<String>,
-        status: Option<String>,
+        filter: Option<CaseFilter>,
     ) -> ApiResult<Connection<i64, CaseNode>> {
+        let CaseFilter {
+            service_code,
+            stage,
+            status,
+            opened_from,
+            opened_to,
+            review_due_by,
+            flagged_for_review,
+        } = filter.unwrap_or_default();
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let limit = match first {
@@ -582,16 +609,39 @@ impl CaseQuery {
             );
         }
         if let Some(stage) = stage {
-            let stage = stage
-                .parse::<entities::enums::CaseStage>()
-                .map_err(|_| ApiError::bad_input("stage", format!("`{stage}` is not a stage")))?;
+            let stage = stage.parse::<entities::enums::CaseStage>().map_err(|_| {
+                ApiError::bad_input("filter.stage", format!("`{stage}` is not a stage"))
+            })?;
             query = query.filter(upc_case::Column::Stage.eq(stage));
         }
         if let Some(status) = status {
             let status = status.parse::<entities::enums::CaseStatus>().map_err(|_| {
-                ApiError::bad_input("status", format!("`{status}` is not a status"))
+                ApiError::bad_input("filter.status", format!("`{status}` is not a status"))
             })?;
             query = query.filter(upc_case::Column::Status.eq(status));
+        }
+        if let Some(from) = opened_from {
+            query = query.filter(
+                upc_case::Column::OpenedAt.gte(from.and_time(chrono::NaiveTime::MIN).and_utc()),
+            );
+        }
+        if let Some(to) = opened_to {
+            if opened_from.is_some_and(|from| from > to) {
+                return Err(ApiError::bad_input(
+                    "filter.openedTo",
+                    "openedTo is before openedFrom",
+                ));
+            }
+            let next_day = to.succ_opt().unwrap_or(to);
+            query = query.filter(
+                upc_case::Column::OpenedAt.lt(next_day.and_time(chrono::NaiveTime::MIN).and_utc()),
+            );
+        }
+        if let Some(by) = review_due_by {
+            query = query.filter(upc_case::Column::ReviewDueOn.lte(by));
+        }
+        if let Some(flagged) = flagged_for_review {
+            query = query.filter(upc_case::Column::FlaggedForReview.eq(flagged));
         }
         let mut rows = query.all(db).await?;
         let has_next = rows.len() as u64 > limit;

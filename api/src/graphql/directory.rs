@@ -240,15 +240,7 @@ impl DirectoryMutation {
         audit::record(
             &txn,
             request,
-            Change {
-                action: "service.create",
-                entity_type: "service",
-                entity_id: created.id.to_string(),
-                case_id: None,
-                before: None,
-                after: serde_json::to_value(&created).ok(),
-                reason: None,
-            },
+            Change::created("service.create", "service", created.id, &created),
         )
         .await?;
         txn.commit().await?;
@@ -287,15 +279,7 @@ impl DirectoryMutation {
         audit::record(
             &txn,
             request,
-            Change {
-                action: "service.update",
-                entity_type: "service",
-                entity_id: id.to_string(),
-                case_id: None,
-                before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(&after).ok(),
-                reason: None,
-            },
+            Change::updated("service.update", "service", id, &before, &after),
         )
         .await?;
         txn.commit().await?;
@@ -340,15 +324,12 @@ impl DirectoryMutation {
         audit::record(
             &txn,
             request,
-            Change {
-                action: "establishment.create",
-                entity_type: "establishment",
-                entity_id: created.id.to_string(),
-                case_id: None,
-                before: None,
-                after: serde_json::to_value(&created).ok(),
-                reason: None,
-            },
+            Change::created(
+                "establishment.create",
+                "establishment",
+                created.id,
+                &created,
+            ),
         )
         .await?;
         txn.commit().await?;

@@ -4,6 +4,8 @@
 mod authorisation;
 mod compose;
 mod demo;
+mod docs;
 mod foundation;
+mod queries;
 mod readme;
 mod schema;

@@ -126,6 +126,92 @@ fn check_restriction_state(r: &restriction::Model, sent: i64) -> ApiResult<()> {
     Ok(())
 }
 
+/// Unwrap an opened restriction step: an idempotent replay returns its first result at once.
+macro_rules! replay_or {
+    ($opened:expr) => {
+        match $opened {
+            Ok(pair) => pair,
+            Err(node) => return Ok(node),
+        }
+    };
+}
+
+/// Open a change to restriction `restriction_id` whose version the client read as `version`:
+/// the step's checks, then the restriction must be unchanged and in force.
+async fn open_restriction_step<'a>(
+    ctx: &Context<'a>,
+    step: Step,
+    restriction_id: &ID,
+    version: i64,
+    idempotency: Option<Idempotency>,
+) -> ApiResult<Result<(StepTxn<'a>, restriction::Model), CaseNode>> {
+    let opened =
+        begin_on_restriction(ctx, step, restriction_id, "restrictionId", idempotency).await?;
+    Ok(match opened {
+        Ok((s, r)) => {
+            check_restriction_state(&r, version)?;
+            Ok((*s, r))
+        }
+        Err(node) => Err(node),
+    })
+}
+
+/// What a restriction step changes, and how it is recorded.
+struct RestrictionPlan {
+    variation: Variation,
+    action: &'static str,
+    reasons: String,
+    restriction: restriction::ActiveModel,
+    case: upc_case::ActiveModel,
+}
+
+impl RestrictionPlan {
+    fn new(
+        variation: Variation,
+        action: &'static str,
+        reasons: String,
+        restriction: restriction::ActiveModel,
+    ) -> Self {
+        Self {
+            variation,
+            action,
+            reasons,
+            restriction,
+            case: unchanged(),
+        }
+    }
+}
+
+/// Apply `plan` to restriction `r`, write the variation letter and the audit event, commit.
+async fn close_restriction_step(
+    s: StepTxn<'_>,
+    r: restriction::Model,
+    plan: RestrictionPlan,
+) -> ApiResult<CaseNode> {
+    let after = update_versioned::<restriction::Entity>(
+        &s.txn,
+        r.id,
+        r.version,
+        plan.restriction,
+        "restriction",
+    )
+    .await?;
+    variation_letter(&s, plan.variation, r.id, plan.reasons.clone()).await?;
+    s.finish(
+        plan.case,
+        Change {
+            action: plan.action,
+            entity_type: "restriction",
+            entity_id: r.id.to_string(),
+            case_id: None,
+            before: json(&r),
+            after: json(&after),
+            reason: Some(plan.reasons),
+        },
+    )
+    .await
+}
+
 /// A variation letter for `case` with the restrictions now in force.
 async fn variation_letter(
     s: &StepTxn<'_>,
@@ -1027,20 +1113,16 @@ impl StepMutation {
     ) -> ApiResult<CaseNode> {
         let key = Idempotency::new(idempotency_key, "varyRestriction", &input)?;
         let reasons = required("reasons", &input.reasons)?;
-        let (s, r) = match begin_on_restriction(
-            ctx,
-            Step::VaryRestriction,
-            &input.restriction_id,
-            "restrictionId",
-            key,
-        )
-        .await?
-        {
-            Ok(pair) => pair,
-            Err(node) => return Ok(node),
-        };
-        let s = *s;
-        check_restriction_state(&r, input.version)?;
+        let (s, r) = replay_or!(
+            open_restriction_step(
+                ctx,
+                Step::VaryRestriction,
+                &input.restriction_id,
+                input.version,
+                key
+            )
+            .await?
+        );
         let parameters = check_parameters(&s.txn, "parameters", &input.parameters).await?;
         if parameters.kind() != r.kind {
             return Err(ApiError::bad_input(
@@ -1059,32 +1141,13 @@ impl StepMutation {
                 "a restriction cannot end before it starts",
             ));
         }
-        let after = update_versioned::<restriction::Entity>(
-            &s.txn,
-            r.id,
-            r.version,
-            restriction::ActiveModel {
-                parameters: Set(parameters),
-                ends_on: Set(input.ends_on),
-                ..Default::default()
-            },
-            "restriction",
-        )
-        .await?;
-        variation_letter(&s, Variation::Varied, r.id, reasons.clone()).await?;
-        s.finish(
-            unchanged(),
-            Change {
-                action: "restriction.vary",
-                entity_type: "restriction",
-                entity_id: r.id.to_string(),
-                case_id: None,
-                before: json(&r),
-                after: json(&after),
-                reason: Some(reasons),
-            },
-        )
-        .await
+        let changes = restriction::ActiveModel {
+            parameters: Set(parameters),
+            ends_on: Set(input.ends_on),
+            ..Default::default()
+        };
+        let plan = RestrictionPlan::new(Variation::Varied, "restriction.vary", reasons, changes);
+        close_restriction_step(s, r, plan).await
     }
 
     /// Extend a restriction to a later end date (Group Director; 5.6: an ignored exclusion may
@@ -1097,20 +1160,16 @@ impl StepMutation {
     ) -> ApiResult<CaseNode> {
         let key = Idempotency::new(idempotency_key, "extendRestriction", &input)?;
         let reasons = required("reasons", &input.reasons)?;
-        let (s, r) = match begin_on_restriction(
-            ctx,
-            Step::ExtendRestriction,
-            &input.restriction_id,
-            "restrictionId",
-            key,
-        )
-        .await?
-        {
-            Ok(pair) => pair,
-            Err(node) => return Ok(node),
-        };
-        let s = *s;
-        check_restriction_state(&r, input.version)?;
+        let (s, r) = replay_or!(
+            open_restriction_step(
+                ctx,
+                Step::ExtendRestriction,
+                &input.restriction_id,
+                input.version,
+                key
+            )
+            .await?
+        );
         match r.ends_on {
             None => {
                 return Err(ApiError::bad_input(
@@ -1126,40 +1185,21 @@ impl StepMutation {
             }
             Some(_) => {}
         }
-        let mut case_changes = unchanged();
+        let changes = restriction::ActiveModel {
+            ends_on: Set(Some(input.ends_on)),
+            ..Default::default()
+        };
+        let mut plan =
+            RestrictionPlan::new(Variation::Extended, "restriction.extend", reasons, changes);
         resolve_breach(
             &s,
             input.breach_id.as_ref(),
             r.id,
             BreachOutcome::Extended,
-            &mut case_changes,
+            &mut plan.case,
         )
         .await?;
-        let after = update_versioned::<restriction::Entity>(
-            &s.txn,
-            r.id,
-            r.version,
-            restriction::ActiveModel {
-                ends_on: Set(Some(input.ends_on)),
-                ..Default::default()
-            },
-            "restriction",
-        )
-        .await?;
-        variation_letter(&s, Variation::Extended, r.id, reasons.clone()).await?;
-        s.finish(
-            case_changes,
-            Change {
-                action: "restriction.extend",
-                entity_type: "restriction",
-                entity_id: r.id.to_string(),
-                case_id: None,
-                before: json(&r),
-                after: json(&after),
-                reason: Some(reasons),
-            },
-        )
-        .await
+        close_restriction_step(s, r, plan).await
     }
 
     /// Make a restriction permanent (Group Director; 5.6: in extreme cases). It is still
@@ -1172,61 +1212,42 @@ impl StepMutation {
     ) -> ApiResult<CaseNode> {
         let key = Idempotency::new(idempotency_key, "makeRestrictionPermanent", &input)?;
         let reasons = required("reasons", &input.reasons)?;
-        let (s, r) = match begin_on_restriction(
-            ctx,
-            Step::MakeRestrictionPermanent,
-            &input.restriction_id,
-            "restrictionId",
-            key,
-        )
-        .await?
-        {
-            Ok(pair) => pair,
-            Err(node) => return Ok(node),
-        };
-        let s = *s;
-        check_restriction_state(&r, input.version)?;
+        let (s, r) = replay_or!(
+            open_restriction_step(
+                ctx,
+                Step::MakeRestrictionPermanent,
+                &input.restriction_id,
+                input.version,
+                key
+            )
+            .await?
+        );
         if r.permanent {
             return Err(ApiError::bad_input(
                 "restrictionId",
                 "this restriction is already permanent",
             ));
         }
-        let mut case_changes = unchanged();
+        let changes = restriction::ActiveModel {
+            permanent: Set(true),
+            ends_on: Set(None),
+            ..Default::default()
+        };
+        let mut plan = RestrictionPlan::new(
+            Variation::MadePermanent,
+            "restriction.make_permanent",
+            reasons,
+            changes,
+        );
         resolve_breach(
             &s,
             input.breach_id.as_ref(),
             r.id,
             BreachOutcome::MadePermanent,
-            &mut case_changes,
+            &mut plan.case,
         )
         .await?;
-        let after = update_versioned::<restriction::Entity>(
-            &s.txn,
-            r.id,
-            r.version,
-            restriction::ActiveModel {
-                permanent: Set(true),
-                ends_on: Set(None),
-                ..Default::default()
-            },
-            "restriction",
-        )
-        .await?;
-        variation_letter(&s, Variation::MadePermanent, r.id, reasons.clone()).await?;
-        s.finish(
-            case_changes,
-            Change {
-                action: "restriction.make_permanent",
-                entity_type: "restriction",
-                entity_id: r.id.to_string(),
-                case_id: None,
-                before: json(&r),
-                after: json(&after),
-                reason: Some(reasons),
-            },
-        )
-        .await
+        close_restriction_step(s, r, plan).await
     }
 
     /// Lift a restriction (Group Director). Lifting the last one in force closes the case.
@@ -1238,39 +1259,28 @@ impl StepMutation {
     ) -> ApiResult<CaseNode> {
         let key = Idempotency::new(idempotency_key, "liftRestriction", &input)?;
         let reasons = required("reasons", &input.reasons)?;
-        let (s, r) = match begin_on_restriction(
-            ctx,
-            Step::LiftRestriction,
-            &input.restriction_id,
-            "restrictionId",
-            key,
-        )
-        .await?
-        {
-            Ok(pair) => pair,
-            Err(node) => return Ok(node),
+        let (s, r) = replay_or!(
+            open_restriction_step(
+                ctx,
+                Step::LiftRestriction,
+                &input.restriction_id,
+                input.version,
+                key
+            )
+            .await?
+        );
+        let changes = restriction::ActiveModel {
+            status: Set(RestrictionStatus::Lifted),
+            lifted_on: Set(Some(today())),
+            lifted_reason: Set(Some(reasons.clone())),
+            ..Default::default()
         };
-        let s = *s;
-        check_restriction_state(&r, input.version)?;
-        let after = update_versioned::<restriction::Entity>(
-            &s.txn,
-            r.id,
-            r.version,
-            restriction::ActiveModel {
-                status: Set(RestrictionStatus::Lifted),
-                lifted_on: Set(Some(today())),
-                lifted_reason: Set(Some(reasons.clone())),
-                ..Default::default()
-            },
-            "restriction",
-        )
-        .await?;
-        variation_letter(&s, Variation::Lifted, r.id, reasons.clone()).await?;
         let remaining = active(&restrictions_of(&s.txn, s.case.id).await?)
             .into_iter()
-            .map(|r| r.review_due_on)
+            .filter(|other| other.id != r.id)
+            .map(|other| other.review_due_on)
             .min();
-        let changes = match remaining {
+        let case = match remaining {
             Some(review) => upc_case::ActiveModel {
                 review_due_on: Set(Some(review)),
                 ..Default::default()
@@ -1286,19 +1296,10 @@ impl StepMutation {
                 ..Default::default()
             },
         };
-        s.finish(
-            changes,
-            Change {
-                action: "restriction.lift",
-                entity_type: "restriction",
-                entity_id: r.id.to_string(),
-                case_id: None,
-                before: json(&r),
-                after: json(&after),
-                reason: Some(reasons),
-            },
-        )
-        .await
+        let mut plan =
+            RestrictionPlan::new(Variation::Lifted, "restriction.lift", reasons, changes);
+        plan.case = case;
+        close_restriction_step(s, r, plan).await
     }
 
     /// Record a breach of a restriction in force (5.6). A breached exclusion flags the case
