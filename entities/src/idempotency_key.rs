@@ -23,6 +23,9 @@ pub struct Model {
     pub result_type: String,
     /// Its id.
     pub result_id: i64,
+    /// The first call's result as JSON, returned again on a replay.
+    #[sea_orm(column_type = "Text")]
+    pub result_snapshot: Option<String>,
     /// When the first call was made.
     pub created_at: DateTimeUtc,
 }

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_foundation;
 mod m20261128_000002_lifecycle;
+mod m20261128_000003_idempotency_snapshot;
 mod new_table;
 
 /// Runs the UPC schema migrations in order.
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_lifecycle::Migration),
+            Box::new(m20261128_000003_idempotency_snapshot::Migration),
         ]
     }
 }

@@ -21,7 +21,9 @@ use crate::graphql::ids::parse_id;
 use crate::graphql::records::Letter;
 use crate::graphql::steps::{parse_enum, required, service_code, today};
 use crate::letters;
-use crate::lifecycle::store::{active_template, calendar, update_versioned};
+use crate::lifecycle::store::{
+    Idempotency, active_template, calendar, remember, replayed, update_versioned,
+};
 
 /// A version of a letter template.
 #[derive(SimpleObject, Clone)]
@@ -103,7 +105,7 @@ pub struct ReviewDue {
 }
 
 /// A new version of a letter template; it becomes the one new letters use.
-#[derive(InputObject)]
+#[derive(InputObject, serde::Serialize)]
 pub struct CreateLetterTemplateInput {
     /// `stage_1_warning`, `appeal_outcome`, `stage_2_decision`, `restriction_variation`,
     /// `review_outcome` or `determination_outcome`.
@@ -117,7 +119,7 @@ pub struct CreateLetterTemplateInput {
 }
 
 /// A council closure day.
-#[derive(InputObject)]
+#[derive(InputObject, serde::Serialize)]
 pub struct AddClosureDayInput {
     /// The day.
     pub day: NaiveDate,
@@ -126,7 +128,7 @@ pub struct AddClosureDayInput {
 }
 
 /// Marking a letter sent.
-#[derive(InputObject)]
+#[derive(InputObject, serde::Serialize)]
 pub struct MarkLetterSentInput {
     /// The letter.
     pub letter_id: ID,
@@ -166,8 +168,8 @@ impl AdminQuery {
     async fn letter_templates(
         &self,
         ctx: &Context<'_>,
-        kind: Option<String>,
-        language: Option<String>,
+        #[graphql(desc = "A letter kind, e.g. `stage_1_warning`.")] kind: Option<String>,
+        #[graphql(desc = "`en` or `cy`.")] language: Option<String>,
     ) -> ApiResult<Vec<LetterTemplate>> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let mut query = letter_template::Entity::find()
@@ -201,8 +203,8 @@ impl AdminQuery {
     async fn current_letter_template(
         &self,
         ctx: &Context<'_>,
-        kind: String,
-        language: String,
+        #[graphql(desc = "A letter kind, e.g. `stage_1_warning`.")] kind: String,
+        #[graphql(desc = "`en` or `cy`.")] language: String,
     ) -> ApiResult<LetterTemplate> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let kind = parse_enum("kind", &kind, LetterKind::ALL)?;
@@ -240,7 +242,10 @@ impl AdminQuery {
     }
 
     /// The bank holidays of England and Wales in `year`.
-    async fn bank_holidays(&self, year: i32) -> ApiResult<Vec<BankHoliday>> {
+    async fn bank_holidays(
+        &self,
+        #[graphql(desc = "A year from 1900 to 2200.")] year: i32,
+    ) -> ApiResult<Vec<BankHoliday>> {
         if !(1900..=2200).contains(&year) {
             return Err(ApiError::bad_input(
                 "year",
@@ -261,7 +266,7 @@ impl AdminQuery {
     async fn appeal_deadline(
         &self,
         ctx: &Context<'_>,
-        letter_date: NaiveDate,
+        #[graphql(desc = "The date of the Stage 1 warning letter (day 0).")] letter_date: NaiveDate,
     ) -> ApiResult<NaiveDate> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
         Ok(calendar(db).await?.appeal_deadline(letter_date))
@@ -272,6 +277,7 @@ impl AdminQuery {
     async fn reviews_due(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "How many days ahead to look, 0 to 366 (default 30).")]
         within_days: Option<i32>,
     ) -> ApiResult<Vec<ReviewDue>> {
         let request = caller(ctx)?;
@@ -322,11 +328,16 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         input: MarkLetterSentInput,
+        idempotency_key: Option<String>,
     ) -> ApiResult<Letter> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let id = parse_id("letterId", &input.letter_id)?;
+        let key = Idempotency::new(idempotency_key, "markLetterSent", &input)?;
         let txn = db.begin().await?;
+        if let Some(first) = replayed::<letter::Model, _>(&txn, request, &key).await? {
+            return Ok(first.into());
+        }
         let found = letter::Entity::find_by_id(id)
             .one(&txn)
             .await?
@@ -407,6 +418,7 @@ impl AdminMutation {
             },
         )
         .await?;
+        remember(&txn, request, &key, "letter", sent.id, &sent).await?;
         txn.commit().await?;
         Ok(sent.into())
     }
@@ -419,6 +431,7 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateLetterTemplateInput,
+        idempotency_key: Option<String>,
     ) -> ApiResult<LetterTemplate> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
@@ -430,7 +443,11 @@ impl AdminMutation {
         };
         letters::validate(kind, language, &template)
             .map_err(|e| ApiError::bad_input(e.field, e.message))?;
+        let key = Idempotency::new(idempotency_key, "createLetterTemplate", &input)?;
         let txn = db.begin().await?;
+        if let Some(first) = replayed::<letter_template::Model, _>(&txn, request, &key).await? {
+            return Ok(first.into());
+        }
         let previous = letter_template::Entity::find()
             .filter(letter_template::Column::Kind.eq(kind))
             .filter(letter_template::Column::Language.eq(language))
@@ -475,6 +492,7 @@ impl AdminMutation {
             ),
         )
         .await?;
+        remember(&txn, request, &key, "letter_template", created.id, &created).await?;
         txn.commit().await?;
         Ok(created.into())
     }
@@ -485,11 +503,16 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         input: AddClosureDayInput,
+        idempotency_key: Option<String>,
     ) -> ApiResult<ClosureDay> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let description = required("description", &input.description)?;
+        let key = Idempotency::new(idempotency_key, "addClosureDay", &input)?;
         let txn = db.begin().await?;
+        if let Some(first) = replayed::<closure_day::Model, _>(&txn, request, &key).await? {
+            return Ok(first.into());
+        }
         if closure_day::Entity::find()
             .filter(closure_day::Column::Day.eq(input.day))
             .one(&txn)
@@ -517,16 +540,26 @@ impl AdminMutation {
             Change::created("closure_day.add", "closure_day", created.id, &created),
         )
         .await?;
+        remember(&txn, request, &key, "closure_day", created.id, &created).await?;
         txn.commit().await?;
         Ok(created.into())
     }
 
     /// Remove a council closure day (admin). Deadlines already set are not changed.
-    async fn remove_closure_day(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ClosureDay> {
+    async fn remove_closure_day(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        idempotency_key: Option<String>,
+    ) -> ApiResult<ClosureDay> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let id = parse_id("id", &id)?;
+        let key = Idempotency::new(idempotency_key, "removeClosureDay", &id)?;
         let txn = db.begin().await?;
+        if let Some(first) = replayed::<closure_day::Model, _>(&txn, request, &key).await? {
+            return Ok(first.into());
+        }
         let found = closure_day::Entity::find_by_id(id)
             .one(&txn)
             .await?
@@ -538,6 +571,7 @@ impl AdminMutation {
             Change::deleted("closure_day.remove", "closure_day", id, &found),
         )
         .await?;
+        remember(&txn, request, &key, "closure_day", found.id, &found).await?;
         txn.commit().await?;
         Ok(found.into())
     }

@@ -142,6 +142,7 @@ impl CaseNode {
     }
 }
 
+/// A case: one customer in one service (5.4), with its whole process record.
 #[Object(name = "Case")]
 impl CaseNode {
     /// Opaque id.
@@ -457,7 +458,7 @@ impl CaseNode {
             );
             if let Some(on) = r.lifted_on {
                 t.add(
-                    on.and_time(chrono::NaiveTime::MIN).and_utc(),
+                    std::cmp::max(on.and_time(chrono::NaiveTime::MIN).and_utc(), r.created_at),
                     "restriction_lifted",
                     r.id,
                     format!("{} restriction lifted", r.kind.as_str()),
@@ -562,6 +563,7 @@ impl CaseQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        #[graphql(desc = "What to narrow the list to; omit for every case you may see.")]
         filter: Option<CaseFilter>,
     ) -> ApiResult<Connection<i64, CaseNode>> {
         let CaseFilter {
@@ -669,7 +671,11 @@ impl CaseQuery {
 
     /// Customers whose name or reference contains `search` (case-insensitive), among those with
     /// a case you may see; at most 50.
-    async fn customers(&self, ctx: &Context<'_>, search: String) -> ApiResult<Vec<Customer>> {
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Part of a name or reference; at least 2 characters.")] search: String,
+    ) -> ApiResult<Vec<Customer>> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let needle = search.trim().to_lowercase();

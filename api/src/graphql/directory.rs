@@ -13,6 +13,7 @@ use crate::audit::{self, Change};
 use crate::authz::caller;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::ids::parse_id;
+use crate::lifecycle::store::{Idempotency, remember, replayed};
 
 /// A council service (service area). Restrictions are decided per service (policy 5.4).
 #[derive(SimpleObject, Clone)]
@@ -54,6 +55,19 @@ pub struct Establishment {
     pub service_code: Option<String>,
     /// Row version.
     pub version: i64,
+}
+
+impl Establishment {
+    /// The API view of `m`, run by the service with code `service_code`.
+    fn from_model(m: establishment::Model, service_code: Option<String>) -> Self {
+        Establishment {
+            id: ID(m.id.to_string()),
+            name: m.name,
+            address: m.address,
+            service_code,
+            version: m.version,
+        }
+    }
 }
 
 /// A member of staff a restriction can name.
@@ -147,7 +161,7 @@ impl DirectoryQuery {
 }
 
 /// A new council service.
-#[derive(InputObject)]
+#[derive(InputObject, serde::Serialize)]
 pub struct CreateServiceInput {
     /// Short code: 2 to 10 capital letters or digits, unique.
     pub code: String,
@@ -156,7 +170,7 @@ pub struct CreateServiceInput {
 }
 
 /// A change to a service.
-#[derive(InputObject)]
+#[derive(InputObject, serde::Serialize)]
 pub struct UpdateServiceInput {
     /// The service.
     pub id: ID,
@@ -169,7 +183,7 @@ pub struct UpdateServiceInput {
 }
 
 /// A new council establishment.
-#[derive(InputObject)]
+#[derive(InputObject, serde::Serialize)]
 pub struct CreateEstablishmentInput {
     /// Name.
     pub name: String,
@@ -201,6 +215,7 @@ impl DirectoryMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateServiceInput,
+        idempotency_key: Option<String>,
     ) -> ApiResult<Service> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
@@ -216,7 +231,11 @@ impl DirectoryMutation {
             ));
         }
         let name = required_text("name", &input.name)?;
+        let key = Idempotency::new(idempotency_key, "createService", &input)?;
         let txn = db.begin().await?;
+        if let Some(first) = replayed::<service::Model, _>(&txn, request, &key).await? {
+            return Ok(first.into());
+        }
         if service::Entity::find()
             .filter(service::Column::Code.eq(&code))
             .one(&txn)
@@ -243,6 +262,7 @@ impl DirectoryMutation {
             Change::created("service.create", "service", created.id, &created),
         )
         .await?;
+        remember(&txn, request, &key, "service", created.id, &created).await?;
         txn.commit().await?;
         Ok(created.into())
     }
@@ -252,11 +272,16 @@ impl DirectoryMutation {
         &self,
         ctx: &Context<'_>,
         input: UpdateServiceInput,
+        idempotency_key: Option<String>,
     ) -> ApiResult<Service> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let id = parse_id("id", &input.id)?;
+        let key = Idempotency::new(idempotency_key, "updateService", &input)?;
         let txn = db.begin().await?;
+        if let Some(first) = replayed::<service::Model, _>(&txn, request, &key).await? {
+            return Ok(first.into());
+        }
         let before = service::Entity::find_by_id(id)
             .one(&txn)
             .await?
@@ -282,6 +307,7 @@ impl DirectoryMutation {
             Change::updated("service.update", "service", id, &before, &after),
         )
         .await?;
+        remember(&txn, request, &key, "service", after.id, &after).await?;
         txn.commit().await?;
         Ok(after.into())
     }
@@ -291,12 +317,17 @@ impl DirectoryMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateEstablishmentInput,
+        idempotency_key: Option<String>,
     ) -> ApiResult<Establishment> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let name = required_text("name", &input.name)?;
         let address = required_text("address", &input.address)?;
+        let key = Idempotency::new(idempotency_key, "createEstablishment", &input)?;
         let txn = db.begin().await?;
+        if let Some(first) = replayed::<establishment::Model, _>(&txn, request, &key).await? {
+            return Ok(Establishment::from_model(first, input.service_code.clone()));
+        }
         let service_id = match &input.service_code {
             None => None,
             Some(code) => Some(
@@ -332,13 +363,8 @@ impl DirectoryMutation {
             ),
         )
         .await?;
+        remember(&txn, request, &key, "establishment", created.id, &created).await?;
         txn.commit().await?;
-        Ok(Establishment {
-            id: ID(created.id.to_string()),
-            name: created.name,
-            address: created.address,
-            service_code: input.service_code,
-            version: created.version,
-        })
+        Ok(Establishment::from_model(created, input.service_code))
     }
 }

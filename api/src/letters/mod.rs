@@ -35,6 +35,7 @@
 //! | `reasons` | the decider's reasons, as entered |
 //! | `exceptional_reasons` | why Stage 2 was applied at once; empty otherwise |
 //! | `immediate` | `true` when `exceptional_reasons` is given |
+//! | `consulted` | Stage 2: whom the Group Director consulted, e.g. `Legal Services` / `the Monitoring Officer` (5.3); empty otherwise |
 //! | `restrictions` | restrictions in force after the decision (see below) |
 //! | `lifted` | restrictions removed by this decision (same shape) |
 //! | `review_due_on` | formatted review date, or empty |
@@ -68,7 +69,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use chrono::NaiveDate;
-use entities::enums::{Language, LetterKind, ReviewRecommendation};
+use entities::enums::{ConsultedRole, Language, LetterKind, ReviewRecommendation};
 use entities::restriction_parameters::RestrictionParameters;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
@@ -160,6 +161,8 @@ pub struct LetterContext {
     pub reasons: String,
     /// Why Stage 2 was applied at once, without a Stage 1 warning (note under 5.1).
     pub exceptional_reasons: Option<String>,
+    /// Stage 2: whom the Group Director consulted (Legal Services or the Monitoring Officer, 5.3).
+    pub consulted: Option<ConsultedRole>,
     /// Restrictions in force after the decision (Stage 2, variation, review outcome).
     pub restrictions: Vec<RestrictionLine>,
     /// Restrictions removed by this decision (variation: lifted; review: partial/full removal).
@@ -236,6 +239,7 @@ const VARIABLES: &[&str] = &[
     "reasons",
     "exceptional_reasons",
     "immediate",
+    "consulted",
     "restrictions",
     "lifted",
     "review_due_on",
@@ -390,6 +394,13 @@ fn context_value(ctx: &LetterContext, names: &Names) -> Value {
     map.insert("reasons", ctx.reasons.trim().into());
     map.insert("exceptional_reasons", exceptional.into());
     map.insert("immediate", (!exceptional.is_empty()).into());
+    map.insert(
+        "consulted",
+        ctx.consulted
+            .map(|role| words::consulted(role, language))
+            .unwrap_or_default()
+            .into(),
+    );
     map.insert("restrictions", lines(&ctx.restrictions));
     map.insert("lifted", lines(&ctx.lifted));
     map.insert("review_due_on", date(ctx.review_due_on));

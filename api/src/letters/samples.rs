@@ -116,6 +116,7 @@ fn base(kind: LetterKind, language: Language) -> LetterContext {
         service_name: "SERVICE-MARKER".to_owned(),
         reasons: REASONS.to_owned(),
         exceptional_reasons: None,
+        consulted: None,
         restrictions: Vec::new(),
         lifted: Vec::new(),
         review_due_on: None,
@@ -148,6 +149,7 @@ pub fn contexts(kind: LetterKind, language: Language) -> Vec<LetterContext> {
             .into_iter()
             .map(|exceptional_reasons| LetterContext {
                 exceptional_reasons,
+                consulted: Some(entities::enums::ConsultedRole::LegalServices),
                 restrictions: in_force(false),
                 review_due_on: Some(review_due_on()),
                 ..base.clone()

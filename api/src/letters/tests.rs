@@ -83,6 +83,7 @@ fn context(kind: LetterKind, language: Language) -> LetterContext {
         service_name: "Council Tax".to_owned(),
         reasons: "You telephoned the office 43 times in November about the same bill.".to_owned(),
         exceptional_reasons: None,
+        consulted: None,
         restrictions: Vec::new(),
         lifted: Vec::new(),
         review_due_on: None,

@@ -4,7 +4,7 @@
 //! translation service (see the [module docs](super)).
 
 use chrono::{Datelike, NaiveDate};
-use entities::enums::{ContactChannel, Language};
+use entities::enums::{ConsultedRole, ContactChannel, Language};
 use entities::restriction_parameters::{
     ContactAgreement, ContactForm, EstablishmentExclusion, NamedContact, RestrictionParameters,
     TelephoneTimes, Termination, TimeLimits, Weekday,
@@ -55,6 +55,16 @@ pub fn format_date(date: NaiveDate, language: Language) -> String {
         .copied()
         .unwrap_or_default();
     format!("{} {} {}", date.day(), month, date.year())
+}
+
+/// Whom the Group Director consulted on Stage 2 (5.3), as a letter names them.
+pub fn consulted(role: ConsultedRole, language: Language) -> &'static str {
+    match (role, language) {
+        (ConsultedRole::LegalServices, Language::En) => "Legal Services",
+        (ConsultedRole::LegalServices, Language::Cy) => "Gwasanaethau Cyfreithiol",
+        (ConsultedRole::MonitoringOfficer, Language::En) => "the Monitoring Officer",
+        (ConsultedRole::MonitoringOfficer, Language::Cy) => "y Swyddog Monitro",
+    }
 }
 
 /// The paragraph telling the customer of their right to complain to the Public Services

@@ -132,6 +132,22 @@ pub struct Replay {
     pub result_type: String,
     /// Its id.
     pub result_id: i64,
+    snapshot: Option<String>,
+}
+
+impl Replay {
+    /// The first call's result, as it was returned then.
+    pub fn result<M: serde::de::DeserializeOwned>(&self) -> ApiResult<M> {
+        self.snapshot
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    "idempotency snapshot of {} {} is missing or unreadable",
+                    self.result_type, self.result_id
+                ))
+            })
+    }
 }
 
 impl Idempotency {
@@ -188,16 +204,19 @@ impl Idempotency {
         Ok(Some(Replay {
             result_type: found.result_type,
             result_id: found.result_id,
+            snapshot: found.result_snapshot,
         }))
     }
 
-    /// Remember the result of this call, in the mutation's transaction.
-    pub async fn remember(
+    /// Remember the result of this call (`result`, the record returned), in the mutation's
+    /// transaction.
+    pub async fn remember<T: serde::Serialize>(
         &self,
         txn: &DatabaseTransaction,
         request: &RequestContext,
         result_type: &str,
         result_id: i64,
+        result: &T,
     ) -> ApiResult<()> {
         let row = idempotency_key::ActiveModel {
             actor_sub: Set(request.principal.subject.clone()),
@@ -206,6 +225,9 @@ impl Idempotency {
             request_hash: Set(self.request_hash.clone()),
             result_type: Set(result_type.to_string()),
             result_id: Set(result_id),
+            result_snapshot: Set(Some(
+                serde_json::to_string(result).map_err(ApiError::internal)?,
+            )),
             created_at: Set(Utc::now()),
             ..Default::default()
         };
@@ -217,6 +239,43 @@ impl Idempotency {
                 ))
             }
             Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The first result of a replayed call with `key`, if this is a replay.
+pub async fn replayed<M, C>(
+    db: &C,
+    request: &RequestContext,
+    key: &Option<Idempotency>,
+) -> ApiResult<Option<M>>
+where
+    M: serde::de::DeserializeOwned,
+    C: ConnectionTrait,
+{
+    match key {
+        None => Ok(None),
+        Some(key) => match key.replay(db, request).await? {
+            None => Ok(None),
+            Some(replay) => replay.result().map(Some),
+        },
+    }
+}
+
+/// Remember the result of a call made with `key`, if it had one.
+pub async fn remember<T: serde::Serialize>(
+    txn: &DatabaseTransaction,
+    request: &RequestContext,
+    key: &Option<Idempotency>,
+    result_type: &str,
+    result_id: i64,
+    result: &T,
+) -> ApiResult<()> {
+    match key {
+        None => Ok(()),
+        Some(key) => {
+            key.remember(txn, request, result_type, result_id, result)
+                .await
         }
     }
 }
@@ -310,6 +369,7 @@ pub async fn issue_letter(
         service_name: service.name,
         reasons: String::new(),
         exceptional_reasons: None,
+        consulted: None,
         restrictions: Vec::new(),
         lifted: Vec::new(),
         review_due_on: None,

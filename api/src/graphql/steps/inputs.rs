@@ -2,7 +2,7 @@
 //! (as the case record shows them); a wrong value gets `BAD_USER_INPUT` naming the field and
 //! listing the values.
 
-use async_graphql::{ID, InputObject, OneofObject};
+use async_graphql::{ID, InputObject, MaybeUndefined, OneofObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -266,8 +266,9 @@ pub struct VaryRestrictionInput {
     pub version: i64,
     /// The new details (same kind).
     pub parameters: RestrictionParametersInput,
-    /// New last day, if any.
-    pub ends_on: Option<NaiveDate>,
+    /// Leave out to keep the current last day; a date sets it; `null` removes it (the
+    /// restriction then runs until lifted or reviewed).
+    pub ends_on: MaybeUndefined<NaiveDate>,
     /// Why, given to the customer.
     pub reasons: String,
 }

@@ -3,7 +3,8 @@
 //! case's service, checks the step is legal in the case's state (else `INVALID_TRANSITION` with
 //! the current state and the legal steps), writes the step's records, any letter to the
 //! customer, the case's new state (refusing a stale `version` with `CONFLICT`) and one audit
-//! event, and commits. An optional idempotency key makes a retry return the first result.
+//! event, and commits. An optional idempotency key makes a retry return the first result
+//! (the case as that call returned it) without repeating the step.
 
 mod inputs;
 mod mutations;
@@ -174,8 +175,8 @@ pub async fn begin<'a>(
     if let Some(key) = &idempotency
         && let Some(replay) = key.replay(&txn, request).await?
     {
-        let case = visible_case(&txn, request, replay.result_id).await?;
-        return Ok(Begun::Replayed(CaseNode(case)));
+        visible_case(&txn, request, replay.result_id).await?;
+        return Ok(Begun::Replayed(CaseNode(replay.result()?)));
     }
     let case = visible_case(&txn, request, case_id).await?;
     authorise(&txn, request, step, &case).await?;
@@ -224,7 +225,7 @@ impl StepTxn<'_> {
         }
         audit::record(&self.txn, self.request, change).await?;
         if let Some(key) = &self.idempotency {
-            key.remember(&self.txn, self.request, "upc_case", case.id)
+            key.remember(&self.txn, self.request, "upc_case", case.id, &case)
                 .await?;
         }
         self.txn.commit().await?;

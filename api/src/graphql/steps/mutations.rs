@@ -1,7 +1,7 @@
 //! The lifecycle mutations themselves. Each returns the case after the step (its `version`,
 //! `allowedSteps`, records and letters), so the front end can go straight on to the next step.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, MaybeUndefined, Object};
 use chrono::{Datelike, Utc};
 use entities::enums::{
     AppealOutcome, Behaviour, BreachOutcome, CaseStage, CaseStatus, ConsultedRole, CustomerKind,
@@ -27,6 +27,7 @@ use super::{
 use crate::audit::{self, Change};
 use crate::auth::Role;
 use crate::authz::caller;
+use crate::authz::scope::case_scope;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::cases::CaseNode;
 use crate::graphql::ids::parse_id;
@@ -78,7 +79,9 @@ fn active(rows: &[restriction::Model]) -> Vec<&restriction::Model> {
         .collect()
 }
 
-/// Load a restriction of a case the caller may see, and open the step on its case.
+/// Load a restriction of a case the caller may see, and open the step on its case. A
+/// restriction on a case the caller may not see is reported exactly like one that does not
+/// exist (5.4).
 async fn begin_on_restriction<'a>(
     ctx: &Context<'a>,
     step: Step,
@@ -89,19 +92,24 @@ async fn begin_on_restriction<'a>(
     let id = parse_id(field, restriction_id)?;
     let request = caller(ctx)?;
     let db = ctx.data_unchecked::<DatabaseConnection>();
-    let found = restriction::Entity::find_by_id(id).one(db).await?;
-    let Some(found) = found else {
-        return Err(ApiError::NotFound(format!("no restriction {id}")));
-    };
-    // The scope check happens in `begin`, on the restriction's case.
-    let _ = request;
+    let not_found = || ApiError::NotFound(format!("no restriction {id} that you may see"));
+    let visible_cases = sea_orm::sea_query::Query::select()
+        .column(upc_case::Column::Id)
+        .from(upc_case::Entity)
+        .cond_where(case_scope(&request.principal).condition())
+        .to_owned();
+    let found = restriction::Entity::find_by_id(id)
+        .filter(restriction::Column::CaseId.in_subquery(visible_cases))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
     match begin(ctx, step, found.case_id, idempotency).await? {
         Begun::Replayed(node) => Ok(Err(node)),
         Begun::Ready(step_txn) => {
             let r = restriction::Entity::find_by_id(id)
                 .one(&step_txn.txn)
                 .await?
-                .ok_or_else(|| ApiError::NotFound(format!("no restriction {id}")))?;
+                .ok_or_else(not_found)?;
             Ok(Ok((step_txn, r)))
         }
     }
@@ -348,9 +356,8 @@ impl StepMutation {
         if let Some(key) = &key
             && let Some(replay) = key.replay(&txn, request).await?
         {
-            return Ok(CaseNode(
-                visible_case(&txn, request, replay.result_id).await?,
-            ));
+            visible_case(&txn, request, replay.result_id).await?;
+            return Ok(CaseNode(replay.result()?));
         }
         let service = service::Entity::find()
             .filter(service::Column::Code.eq(input.service_code.trim()))
@@ -509,7 +516,8 @@ impl StepMutation {
         )
         .await?;
         if let Some(key) = &key {
-            key.remember(&txn, request, "upc_case", case.id).await?;
+            key.remember(&txn, request, "upc_case", case.id, &case)
+                .await?;
         }
         txn.commit().await?;
         Ok(CaseNode(case))
@@ -743,6 +751,15 @@ impl StepMutation {
             ));
         }
         let late = received_on > warning.appeal_deadline;
+        if !late && late_reason.is_some() {
+            return Err(ApiError::bad_input(
+                "lateReason",
+                format!(
+                    "the appeal is in time (the deadline is {}): a late reason is only for appeals received after it",
+                    warning.appeal_deadline
+                ),
+            ));
+        }
         if late && late_reason.is_none() {
             return Err(ApiError::AppealOutOfTime(format!(
                 "the appeal was received on {received_on}, after the deadline of {} (15 working days after the letter of {}, 6.1); Legal Services may accept it late by giving lateReason",
@@ -757,7 +774,7 @@ impl StepMutation {
             grounds: Set(grounds),
             logged_by: Set(s.request.principal.subject.clone()),
             accepted_late: Set(late),
-            late_reason: Set(if late { late_reason } else { None }),
+            late_reason: Set(late_reason),
             group_director_notified_at: Set(Some(now)),
             outcome: Set(AppealOutcome::Pending),
             decided_by: Set(None),
@@ -925,6 +942,21 @@ impl StepMutation {
                 ),
             ));
         }
+        if let Some(determined) = determination::Entity::find()
+            .filter(determination::Column::CaseId.eq(s.case.id))
+            .order_by_desc(determination::Column::DecidedAt)
+            .one(&s.txn)
+            .await?
+            && decided_on < determined.decided_at.date_naive()
+        {
+            return Err(ApiError::bad_input(
+                "decidedOn",
+                format!(
+                    "the decision cannot be dated before the behaviour was determined unreasonable ({})",
+                    determined.decided_at.date_naive()
+                ),
+            ));
+        }
         let immediate = s.case.stage == CaseStage::DeterminedUnreasonable;
         let warning_id = if immediate {
             if exceptional.is_none() {
@@ -952,7 +984,14 @@ impl StepMutation {
         let mut checked = Vec::new();
         for (i, r) in input.restrictions.iter().enumerate() {
             checked.push(
-                check_restriction(&s.txn, &format!("restrictions[{i}]"), r, decided_on).await?,
+                check_restriction(
+                    &s.txn,
+                    &format!("restrictions[{i}]"),
+                    r,
+                    decided_on,
+                    s.case.service_id,
+                )
+                .await?,
             );
         }
         let now = Utc::now();
@@ -1014,6 +1053,7 @@ impl StepMutation {
                 fill: Box::new(move |c| {
                     c.reasons = letter_reasons;
                     c.exceptional_reasons = exceptional;
+                    c.consulted = Some(consulted_role);
                     c.restrictions = lines;
                     c.review_due_on = Some(review_due_on);
                 }),
@@ -1054,7 +1094,14 @@ impl StepMutation {
         let proportionality = required("proportionality", &input.proportionality)?;
         let s = ready!(begin(ctx, Step::ImposeRestriction, case_id, key).await?);
         s.expect_version(input.version)?;
-        let checked = check_restriction(&s.txn, "restriction", &input.restriction, today()).await?;
+        let checked = check_restriction(
+            &s.txn,
+            "restriction",
+            &input.restriction,
+            today(),
+            s.case.service_id,
+        )
+        .await?;
         let latest = s.settings.latest_review(today());
         let review_due_on = s.case.review_due_on.map_or(latest, |d| d.min(latest));
         let decision_id = stage_2_decision::Entity::find()
@@ -1123,7 +1170,8 @@ impl StepMutation {
             )
             .await?
         );
-        let parameters = check_parameters(&s.txn, "parameters", &input.parameters).await?;
+        let parameters =
+            check_parameters(&s.txn, "parameters", &input.parameters, s.case.service_id).await?;
         if parameters.kind() != r.kind {
             return Err(ApiError::bad_input(
                 "parameters",
@@ -1133,7 +1181,12 @@ impl StepMutation {
                 ),
             ));
         }
-        if let Some(ends_on) = input.ends_on
+        let ends_on = match input.ends_on {
+            MaybeUndefined::Undefined => r.ends_on,
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Value(day) => Some(day),
+        };
+        if let Some(ends_on) = ends_on
             && ends_on < r.starts_on
         {
             return Err(ApiError::bad_input(
@@ -1141,9 +1194,15 @@ impl StepMutation {
                 "a restriction cannot end before it starts",
             ));
         }
+        if r.permanent && ends_on.is_some() {
+            return Err(ApiError::bad_input(
+                "endsOn",
+                "a permanent restriction has no end date; lift it instead",
+            ));
+        }
         let changes = restriction::ActiveModel {
             parameters: Set(parameters),
-            ends_on: Set(input.ends_on),
+            ends_on: Set(ends_on),
             ..Default::default()
         };
         let plan = RestrictionPlan::new(Variation::Varied, "restriction.vary", reasons, changes);
@@ -1331,10 +1390,14 @@ impl StepMutation {
             Err(node) => return Ok(node),
         };
         let s = *s;
-        if r.status != RestrictionStatus::Active {
+        check_restriction_state(&r, r.version)?;
+        if input.occurred_at.date_naive() < r.starts_on {
             return Err(ApiError::bad_input(
-                "restrictionId",
-                format!("restriction {} is not in force", r.id),
+                "occurredAt",
+                format!(
+                    "restriction {} only started on {}: nothing before then breaches it",
+                    r.id, r.starts_on
+                ),
             ));
         }
         let exclusion = r.kind == RestrictionKind::EstablishmentExclusion

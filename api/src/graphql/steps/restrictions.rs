@@ -31,9 +31,15 @@ pub async fn check_restriction(
     field: &str,
     input: &RestrictionInput,
     earliest: NaiveDate,
+    service_id: i64,
 ) -> ApiResult<CheckedRestriction> {
-    let parameters =
-        check_parameters(txn, &format!("{field}.parameters"), &input.parameters).await?;
+    let parameters = check_parameters(
+        txn,
+        &format!("{field}.parameters"),
+        &input.parameters,
+        service_id,
+    )
+    .await?;
     let starts_on = input.starts_on.unwrap_or(earliest);
     if starts_on < earliest {
         return Err(ApiError::bad_input(
@@ -56,11 +62,13 @@ pub async fn check_restriction(
     })
 }
 
-/// Check restriction parameters: shape, values and that named records exist.
+/// Check restriction parameters: shape, values, that named records exist, and that an excluded
+/// establishment is not another service's (5.4: a restriction is the case's service's alone).
 pub async fn check_parameters(
     txn: &DatabaseTransaction,
     field: &str,
     input: &RestrictionParametersInput,
+    service_id: i64,
 ) -> ApiResult<RestrictionParameters> {
     let parameters = match input {
         RestrictionParametersInput::TimeLimits(t) => {
@@ -145,6 +153,18 @@ pub async fn check_parameters(
                 return Err(ApiError::bad_input(
                     &format!("{field}.establishmentIds"),
                     format!("no establishment {missing}"),
+                ));
+            }
+            if let Some(other) = found
+                .iter()
+                .find(|e| e.service_id.is_some_and(|s| s != service_id))
+            {
+                return Err(ApiError::bad_input(
+                    &format!("{field}.establishmentIds"),
+                    format!(
+                        "{} is run by another service: a restriction applies to the case's service only (5.4)",
+                        other.name
+                    ),
                 ));
             }
             RestrictionParameters::EstablishmentExclusion(EstablishmentExclusion {
