@@ -6,6 +6,8 @@ mod compose;
 mod demo;
 mod docs;
 mod foundation;
+mod lifecycle;
+mod lifecycle_props;
 mod queries;
 mod readme;
 mod schema;
