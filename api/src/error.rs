@@ -21,6 +21,10 @@ pub mod code {
     pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
     /// An appeal received after the 15-working-day window (policy 6.1).
     pub const APPEAL_OUT_OF_TIME: &str = "APPEAL_OUT_OF_TIME";
+    /// An appeal the policy gives no right to, e.g. against a Health & Safety exclusion (3.6).
+    pub const NO_RIGHT_OF_APPEAL: &str = "NO_RIGHT_OF_APPEAL";
+    /// Too many requests: slow down and retry after the time given.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
     /// Something failed inside the server; the correlation id finds it in the logs.
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
 }
@@ -57,6 +61,15 @@ pub enum ApiError {
     },
     /// An appeal outside its window (policy 6.1).
     AppealOutOfTime(String),
+    /// An appeal the policy gives no right to (3.6).
+    NoRightOfAppeal(String),
+    /// Too many requests.
+    RateLimited {
+        /// What to tell the client.
+        message: String,
+        /// Seconds until a retry may succeed.
+        retry_after_seconds: u64,
+    },
     /// An internal failure, already logged under `correlation_id`.
     Internal {
         /// The id under which the detail was logged.
@@ -75,6 +88,8 @@ impl ApiError {
             ApiError::Conflict(_) => code::CONFLICT,
             ApiError::InvalidTransition { .. } => code::INVALID_TRANSITION,
             ApiError::AppealOutOfTime(_) => code::APPEAL_OUT_OF_TIME,
+            ApiError::NoRightOfAppeal(_) => code::NO_RIGHT_OF_APPEAL,
+            ApiError::RateLimited { .. } => code::RATE_LIMITED,
             ApiError::Internal { .. } => code::INTERNAL_SERVER_ERROR,
         }
     }
@@ -86,7 +101,9 @@ impl ApiError {
             ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
-            | ApiError::AppealOutOfTime(m) => m.clone(),
+            | ApiError::AppealOutOfTime(m)
+            | ApiError::NoRightOfAppeal(m) => m.clone(),
+            ApiError::RateLimited { message, .. } => message.clone(),
             ApiError::BadUserInput { message, .. }
             | ApiError::InvalidTransition { message, .. } => message.clone(),
             ApiError::Internal { correlation_id } => {
@@ -134,6 +151,10 @@ impl From<ApiError> for async_graphql::Error {
                 ApiError::Internal { correlation_id } => {
                     ext.set("correlationId", correlation_id.as_str())
                 }
+                ApiError::RateLimited {
+                    retry_after_seconds,
+                    ..
+                } => ext.set("retryAfterSeconds", *retry_after_seconds),
                 _ => {}
             }
         })
@@ -176,6 +197,17 @@ mod tests {
             (
                 ApiError::AppealOutOfTime("late".into()),
                 "APPEAL_OUT_OF_TIME",
+            ),
+            (
+                ApiError::NoRightOfAppeal("3.6".into()),
+                "NO_RIGHT_OF_APPEAL",
+            ),
+            (
+                ApiError::RateLimited {
+                    message: "slow down".into(),
+                    retry_after_seconds: 3,
+                },
+                "RATE_LIMITED",
             ),
             (
                 ApiError::Internal {

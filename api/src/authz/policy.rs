@@ -155,6 +155,9 @@ pub const OPERATIONS: &[(&str, &[Role])] = &[
     ("Mutation.createLetterTemplate", TEMPLATE_EDITORS),
     ("Mutation.addClosureDay", ADMIN),
     ("Mutation.removeClosureDay", ADMIN),
+    // --- At the point of contact: contact log, contact check, deadlines (issue 5) ---
+    // --- Health & Safety and recording (issue 5, sections 3 and 4) ---
+    // --- Live alerts (issue 5, 5.5) ---
 ];
 
 /// Object fields: `Type.field` → who may read it.
@@ -336,6 +339,9 @@ pub const FIELDS: &[(&str, Access)] = &[
     ("ReviewDue.dueOn", Access::Reachable),
     ("ReviewDue.overdue", Access::Reachable),
     ("ReviewDue.daysRemaining", Access::Reachable),
+    // --- At the point of contact: contact log, contact check, deadlines (issue 5) ---
+    // --- Health & Safety and recording (issue 5, sections 3 and 4) ---
+    // --- Live alerts (issue 5, 5.5) ---
     ("BehaviourReport.id", Access::Reachable),
     ("BehaviourReport.behaviours", Access::Reachable),
     ("BehaviourReport.channel", Access::Reachable),
