@@ -52,6 +52,24 @@ settings_table! {
     "review_period_months" => "UPC_REVIEW_PERIOD_MONTHS", "12", "Months from a decision to restrict to its review (policy 7.1: never more than 12).";
     "reporting_year_start_month" => "UPC_REPORTING_YEAR_START_MONTH", "4", "First month of the reporting year (4 = April to March).";
     "legal_services_address" => "UPC_LEGAL_SERVICES_ADDRESS", "(policy 6.1 address)", "Where appeals are sent; printed in letters.";
+    // --- hardening (issue 8): profile, limits, rate limits, operations
+    "profile" => "UPC_PROFILE", "embedded", "`embedded` (introspection, field suggestions and GraphiQL on) or `production` (all three off).";
+    "graphql_max_depth" => "UPC_GRAPHQL_MAX_DEPTH", "15", "Deepest field nesting a GraphQL operation may have (the standard introspection query needs 15).";
+    "graphql_max_complexity" => "UPC_GRAPHQL_MAX_COMPLEXITY", "5000", "Highest complexity an operation may have: each field costs 1, and a list's fields cost once per row its `first` asks for (`cases`: default 50).";
+    "graphql_max_aliases" => "UPC_GRAPHQL_MAX_ALIASES", "30", "Most aliases in one GraphQL document.";
+    "graphql_max_recursive_depth" => "UPC_GRAPHQL_MAX_RECURSIVE_DEPTH", "32", "Deepest nesting of selections and fragments the parser follows (stops fragment cycles); 1 to 64.";
+    "graphql_max_batch" => "UPC_GRAPHQL_MAX_BATCH", "10", "Most operations in one batched POST (a JSON array); 0 refuses batches. At most `rate_limit_burst`.";
+    "http_max_body_bytes" => "UPC_HTTP_MAX_BODY_BYTES", "1048576", "Largest request body accepted on `/graphql` (bytes); larger: HTTP 413.";
+    "http_request_timeout_seconds" => "UPC_HTTP_REQUEST_TIMEOUT_SECONDS", "30", "Longest a request may take to arrive and be answered; then HTTP 408 and its transaction is rolled back.";
+    "http_cors_origins" => "UPC_HTTP_CORS_ORIGINS", "(empty: same origin only)", "Comma-separated origins allowed to call the API from a browser, e.g. `https://intranet.example.gov.uk`.";
+    "rate_limit_per_minute" => "UPC_RATE_LIMIT_PER_MINUTE", "300", "GraphQL operations per minute per signed-in user (token subject); 0 turns rate limiting off.";
+    "rate_limit_burst" => "UPC_RATE_LIMIT_BURST", "60", "Operations a user may send at once before the per-minute rate applies.";
+    "rate_limit_anonymous_per_minute" => "UPC_RATE_LIMIT_ANONYMOUS_PER_MINUTE", "30", "Requests per minute per client address without a valid token.";
+    "rate_limit_anonymous_burst" => "UPC_RATE_LIMIT_ANONYMOUS_BURST", "10", "Requests without a valid token a client address may send at once.";
+    "shutdown_grace_seconds" => "UPC_SHUTDOWN_GRACE_SECONDS", "20", "On SIGTERM or Ctrl-C: longest wait for in-flight requests to finish before exiting.";
+    "db_acquire_timeout_seconds" => "UPC_DB_ACQUIRE_TIMEOUT_SECONDS", "10", "Longest a request waits for a pooled database connection.";
+    "db_statement_timeout_seconds" => "UPC_DB_STATEMENT_TIMEOUT_SECONDS", "30", "Longest one SQL statement may run (PostgreSQL `statement_timeout`); 0 for none.";
+    "metrics_enabled" => "UPC_METRICS_ENABLED", "true", "Serve Prometheus metrics at `/metrics`.";
 }
 
 /// Where appeals go, from section 6.1 of the policy.
@@ -67,6 +85,60 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// Which kind of deployment: decides what the API shows about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// A developer's or a demonstration machine: introspection, field suggestions and GraphiQL.
+    Embedded,
+    /// The council's servers: no introspection, no field suggestions, no GraphiQL.
+    Production,
+}
+
+/// Limits on a GraphQL request (issue 8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphqlLimits {
+    /// Deepest field nesting.
+    pub max_depth: usize,
+    /// Highest complexity.
+    pub max_complexity: usize,
+    /// Most aliases per document.
+    pub max_aliases: usize,
+    /// Deepest nesting the parser follows (selections and fragments).
+    pub max_recursive_depth: usize,
+    /// Most operations in one batch; 0 refuses batches.
+    pub max_batch: usize,
+    /// Answer introspection queries.
+    pub introspection: bool,
+    /// Suggest field names in validation errors.
+    pub suggestions: bool,
+    /// Serve GraphiQL on `GET /graphql`.
+    pub graphiql: bool,
+}
+
+/// HTTP limits and browser rules (issue 8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Largest request body on `/graphql`, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest a request may take, in seconds.
+    pub request_timeout_seconds: u64,
+    /// Origins allowed by CORS; empty: none.
+    pub cors_origins: Vec<String>,
+}
+
+/// Rate limits (issue 8); `per_minute == 0` turns them off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    /// Operations per minute per signed-in user.
+    pub per_minute: u32,
+    /// A user's burst.
+    pub burst: u32,
+    /// Requests per minute per client address without a valid token.
+    pub anonymous_per_minute: u32,
+    /// An address's burst.
+    pub anonymous_burst: u32,
 }
 
 /// The validated settings the binaries run with.
@@ -110,6 +182,22 @@ pub struct Settings {
     pub reporting_year_start_month: u32,
     /// Legal Services' postal address for appeals.
     pub legal_services_address: String,
+    /// Embedded or production.
+    pub profile: Profile,
+    /// GraphQL limits.
+    pub graphql: GraphqlLimits,
+    /// HTTP limits.
+    pub http: HttpLimits,
+    /// Rate limits.
+    pub rate_limit: RateLimitSettings,
+    /// Longest wait for in-flight requests at shutdown, in seconds.
+    pub shutdown_grace_seconds: u64,
+    /// Longest wait for a pooled connection, in seconds.
+    pub db_acquire_timeout_seconds: u64,
+    /// PostgreSQL statement timeout in seconds (0: none).
+    pub db_statement_timeout_seconds: u64,
+    /// Serve `/metrics`.
+    pub metrics_enabled: bool,
 }
 
 /// A setting that could not be used: says which one, where it came from and why.
@@ -262,6 +350,7 @@ impl Settings {
                 parse_role_map(&text).map_err(|why| invalid(raw, "auth_role_map", &why))?
             }
         };
+        let hardening = Hardening::from_raw(raw)?;
         Ok(Self {
             data_dir,
             database_url,
@@ -284,6 +373,14 @@ impl Settings {
             reporting_year_start_month,
             legal_services_address: string(raw, "legal_services_address")?
                 .unwrap_or_else(|| DEFAULT_LEGAL_SERVICES_ADDRESS.into()),
+            profile: hardening.profile,
+            graphql: hardening.graphql,
+            http: hardening.http,
+            rate_limit: hardening.rate_limit,
+            shutdown_grace_seconds: hardening.shutdown_grace_seconds,
+            db_acquire_timeout_seconds: hardening.db_acquire_timeout_seconds,
+            db_statement_timeout_seconds: hardening.db_statement_timeout_seconds,
+            metrics_enabled: hardening.metrics_enabled,
         })
     }
 
@@ -306,6 +403,161 @@ impl Settings {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// The hardening settings (issue 8), read apart from the rest so they stay in one place.
+struct Hardening {
+    profile: Profile,
+    graphql: GraphqlLimits,
+    http: HttpLimits,
+    rate_limit: RateLimitSettings,
+    shutdown_grace_seconds: u64,
+    db_acquire_timeout_seconds: u64,
+    db_statement_timeout_seconds: u64,
+    metrics_enabled: bool,
+}
+
+impl Hardening {
+    fn from_raw(raw: &BTreeMap<&'static str, Raw>) -> Result<Self, ConfigError> {
+        let profile = match string(raw, "profile")?.as_deref().map(str::trim) {
+            None | Some("embedded") => Profile::Embedded,
+            Some("production") => Profile::Production,
+            Some(_) => {
+                return Err(invalid(
+                    raw,
+                    "profile",
+                    "must be `embedded` or `production`",
+                ));
+            }
+        };
+        let embedded = profile == Profile::Embedded;
+        let at_least_one = |key: &str, value: usize| {
+            if value == 0 {
+                Err(invalid(raw, key, "must be at least 1"))
+            } else {
+                Ok(value)
+            }
+        };
+        let max_depth = at_least_one(
+            "graphql_max_depth",
+            number(raw, "graphql_max_depth")?.unwrap_or(15),
+        )?;
+        let max_complexity = at_least_one(
+            "graphql_max_complexity",
+            number(raw, "graphql_max_complexity")?.unwrap_or(5000),
+        )?;
+        let max_aliases = number(raw, "graphql_max_aliases")?.unwrap_or(30);
+        let max_recursive_depth: usize = number(raw, "graphql_max_recursive_depth")?.unwrap_or(32);
+        if !(1..=64).contains(&max_recursive_depth) {
+            return Err(invalid(
+                raw,
+                "graphql_max_recursive_depth",
+                "must be from 1 to 64 (deeper risks the parser's stack)",
+            ));
+        }
+        let max_batch: usize = number(raw, "graphql_max_batch")?.unwrap_or(10);
+        let max_body_bytes = at_least_one(
+            "http_max_body_bytes",
+            number(raw, "http_max_body_bytes")?.unwrap_or(1_048_576),
+        )?;
+        let request_timeout_seconds: u64 =
+            number(raw, "http_request_timeout_seconds")?.unwrap_or(30);
+        if request_timeout_seconds == 0 {
+            return Err(invalid(
+                raw,
+                "http_request_timeout_seconds",
+                "must be at least 1",
+            ));
+        }
+        let cors_origins = match string(raw, "http_cors_origins")? {
+            None => Vec::new(),
+            Some(text) => {
+                parse_origins(&text).map_err(|why| invalid(raw, "http_cors_origins", &why))?
+            }
+        };
+        let per_minute: u32 = number(raw, "rate_limit_per_minute")?.unwrap_or(300);
+        let burst: u32 = number(raw, "rate_limit_burst")?.unwrap_or(60);
+        let anonymous_per_minute: u32 =
+            number(raw, "rate_limit_anonymous_per_minute")?.unwrap_or(30);
+        let anonymous_burst: u32 = number(raw, "rate_limit_anonymous_burst")?.unwrap_or(10);
+        if per_minute > 0 {
+            for (key, value) in [
+                ("rate_limit_burst", burst),
+                ("rate_limit_anonymous_per_minute", anonymous_per_minute),
+                ("rate_limit_anonymous_burst", anonymous_burst),
+            ] {
+                if value == 0 {
+                    return Err(invalid(
+                        raw,
+                        key,
+                        "must be at least 1 while rate limiting is on",
+                    ));
+                }
+            }
+            if max_batch > burst as usize {
+                return Err(invalid(
+                    raw,
+                    "graphql_max_batch",
+                    &format!(
+                        "must not exceed rate_limit_burst ({burst}): a batch counts one per operation"
+                    ),
+                ));
+            }
+        }
+        Ok(Self {
+            profile,
+            graphql: GraphqlLimits {
+                max_depth,
+                max_complexity,
+                max_aliases,
+                max_recursive_depth,
+                max_batch,
+                introspection: embedded,
+                suggestions: embedded,
+                graphiql: embedded,
+            },
+            http: HttpLimits {
+                max_body_bytes,
+                request_timeout_seconds,
+                cors_origins,
+            },
+            rate_limit: RateLimitSettings {
+                per_minute,
+                burst,
+                anonymous_per_minute,
+                anonymous_burst,
+            },
+            shutdown_grace_seconds: number(raw, "shutdown_grace_seconds")?.unwrap_or(20),
+            db_acquire_timeout_seconds: at_least_one(
+                "db_acquire_timeout_seconds",
+                number(raw, "db_acquire_timeout_seconds")?.unwrap_or(10),
+            )? as u64,
+            db_statement_timeout_seconds: number(raw, "db_statement_timeout_seconds")?
+                .unwrap_or(30),
+            metrics_enabled: boolean(raw, "metrics_enabled")?.unwrap_or(true),
+        })
+    }
+}
+
+/// `https://a.example, http://localhost:3000` → the origins, each checked to be scheme, host
+/// and optional port with nothing after.
+fn parse_origins(text: &str) -> Result<Vec<String>, String> {
+    let mut origins = Vec::new();
+    for origin in text.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .ok_or_else(|| {
+                format!("`{origin}` is not an origin such as https://intranet.example")
+            })?;
+        if rest.is_empty() || rest.contains(['/', '*', ' ', '?', '#']) {
+            return Err(format!(
+                "`{origin}` is not an origin (scheme, host and port only; no `*`, no path)"
+            ));
+        }
+        origins.push(origin.to_string());
+    }
+    Ok(origins)
 }
 
 fn read_file(path: &Path, raw: &mut BTreeMap<&'static str, Raw>) -> Result<(), ConfigError> {
@@ -497,6 +749,52 @@ mod tests {
         let err = Settings::from_vars(vars(&[("UPC_CONFIG_FILE", &file.display().to_string())]))
             .unwrap_err();
         assert!(err.0.contains("unknown setting `bnd`"), "{err}");
+    }
+
+    #[test]
+    fn hardening_defaults_are_safe_and_production_hides_the_schema() {
+        let s = Settings::from_vars(vars(&[])).unwrap();
+        assert_eq!(s.profile, Profile::Embedded);
+        assert!(s.graphql.introspection && s.graphql.suggestions && s.graphql.graphiql);
+        assert_eq!(s.graphql.max_depth, 15);
+        assert_eq!(s.graphql.max_complexity, 5000);
+        assert_eq!(s.graphql.max_aliases, 30);
+        assert_eq!(s.graphql.max_batch, 10);
+        assert_eq!(s.http.max_body_bytes, 1_048_576);
+        assert!(s.http.cors_origins.is_empty());
+        assert_eq!(s.rate_limit.per_minute, 300);
+        let p = Settings::from_vars(vars(&[("UPC_PROFILE", "production")])).unwrap();
+        assert!(!p.graphql.introspection && !p.graphql.suggestions && !p.graphql.graphiql);
+        assert!(Settings::from_vars(vars(&[("UPC_PROFILE", "prod")])).is_err());
+    }
+
+    #[test]
+    fn hardening_settings_are_checked() {
+        for (key, value) in [
+            ("UPC_GRAPHQL_MAX_DEPTH", "0"),
+            ("UPC_GRAPHQL_MAX_RECURSIVE_DEPTH", "65"),
+            ("UPC_HTTP_MAX_BODY_BYTES", "0"),
+            ("UPC_HTTP_REQUEST_TIMEOUT_SECONDS", "0"),
+            ("UPC_HTTP_CORS_ORIGINS", "*"),
+            ("UPC_HTTP_CORS_ORIGINS", "https://a.example/path"),
+            ("UPC_RATE_LIMIT_BURST", "0"),
+            ("UPC_GRAPHQL_MAX_BATCH", "61"),
+        ] {
+            let err = Settings::from_vars(vars(&[(key, value)])).unwrap_err();
+            assert!(err.0.contains(key), "{key}={value}: {err}");
+        }
+        let s = Settings::from_vars(vars(&[(
+            "UPC_HTTP_CORS_ORIGINS",
+            "https://intranet.example, http://localhost:3000",
+        )]))
+        .unwrap();
+        assert_eq!(s.http.cors_origins.len(), 2);
+        let off = Settings::from_vars(vars(&[
+            ("UPC_RATE_LIMIT_PER_MINUTE", "0"),
+            ("UPC_GRAPHQL_MAX_BATCH", "100"),
+        ]))
+        .unwrap();
+        assert_eq!(off.graphql.max_batch, 100);
     }
 
     #[test]

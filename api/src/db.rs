@@ -58,9 +58,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbSetupE
     let mut options = ConnectOptions::new(url.clone());
     options
         .connect_timeout(Duration::from_secs(settings.db_connect_timeout_seconds))
-        .acquire_timeout(Duration::from_secs(
-            settings.db_connect_timeout_seconds.max(1) * 2,
-        ))
+        .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_seconds))
         .sqlx_logging(false);
     if settings.is_sqlite() {
         if let Some(dir) = sqlite_parent_dir(&url) {
@@ -80,6 +78,9 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbSetupE
         });
     } else {
         options.max_connections(settings.db_max_connections);
+        if settings.db_statement_timeout_seconds > 0 {
+            options.statement_timeout(Duration::from_secs(settings.db_statement_timeout_seconds));
+        }
     }
     Database::connect(options)
         .await

@@ -1,6 +1,7 @@
 //! The UPC case system's API: a GraphQL server over the case record of unreasonably persistent
 //! customers, as the council's policy describes them.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod authz;
@@ -9,9 +10,13 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod desk;
 pub mod error;
 pub mod graphql;
+pub mod http;
 pub mod letters;
 pub mod lifecycle;
+pub mod metrics;
+pub mod ratelimit;
 pub mod server;
 pub mod telemetry;

@@ -4,21 +4,21 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_graphql::http::GraphiQLSource;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::auth::{AuthError, Authenticator, Principal, bearer_from_header};
-use crate::authz::RequestContext;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
 use crate::graphql::{ApiSchema, build_schema};
+use crate::http::DbHealth;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimits;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -50,11 +50,19 @@ pub struct AppState {
     pub schema: ApiSchema,
     /// Verifies bearer tokens.
     pub auth: Authenticator,
+    /// Prometheus metrics (`/metrics`).
+    pub metrics: Metrics,
+    /// Per-user and per-address rate limits.
+    pub rate_limits: Arc<RateLimits>,
+    /// Whether the database answered last time.
+    pub db_health: Arc<DbHealth>,
 }
 
 /// A prepared server: database open and migrated, routes built, not yet listening.
 pub struct App {
     state: AppState,
+    /// Live alerts: the PostgreSQL listener (issue 5, 5.5); stops when the app is dropped.
+    alerts: Option<crate::alerts::listener::Listener>,
 }
 
 impl App {
@@ -65,7 +73,12 @@ impl App {
             db::migrate(&db, &settings).await?;
         }
         let auth = Authenticator::new(settings.auth_settings(), &settings.data_dir).await?;
-        Ok(Self::with_parts(settings, db, auth))
+        let mut app = Self::with_parts(settings, db, auth);
+        if let Some(hub) = app.state.schema.data::<crate::alerts::AlertHub>() {
+            let url = &app.state.settings.database_url;
+            app.alerts = crate::alerts::listener::start(&app.state.db, url, hub.clone()).await;
+        }
+        Ok(app)
     }
 
     /// Build the app over an already opened database and authenticator.
@@ -76,14 +89,19 @@ impl App {
                 review_period_months: settings.review_period_months,
                 legal_services_address: settings.legal_services_address.clone(),
             },
+            &settings.graphql,
         );
         Self {
             state: AppState {
                 db,
+                rate_limits: Arc::new(RateLimits::new(&settings.rate_limit)),
                 settings: Arc::new(settings),
                 schema,
                 auth,
+                metrics: Metrics::new(),
+                db_health: Arc::new(DbHealth::default()),
             },
+            alerts: None,
         }
     }
 
@@ -97,15 +115,41 @@ impl App {
         router(self.state.clone())
     }
 
-    /// Serve on `listener` until `shutdown` completes, then drain in-flight requests.
+    /// Serve on `listener` until `shutdown` completes, then drain in-flight requests for at most
+    /// `shutdown_grace_seconds` (new connections are refused meanwhile) and return.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
+        let grace = std::time::Duration::from_secs(self.state.settings.shutdown_grace_seconds);
+        let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = signalled_tx.send(());
+        });
+        let deadline = async move {
+            if signalled_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            result = server => result,
+            () = deadline => {
+                tracing::warn!(
+                    grace_seconds = grace.as_secs(),
+                    "shutdown grace period over; abandoning requests still in flight"
+                );
+                Ok(())
+            }
+        }
     }
 
     /// Bind the configured address.
@@ -117,13 +161,59 @@ impl App {
     }
 }
 
-/// The API's routes over the given state.
+/// The API's routes over the given state, inside the middleware every request goes through
+/// (issue 8): from the outside in, request id / time limit / security headers / access log /
+/// metrics, CORS, a JSON 500 for a panic, and the body limit.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+    let settings = state.settings.clone();
+    let mut routes = Router::new()
+        .route(
+            "/graphql",
+            get(crate::http::graphql::get).post(crate::http::graphql::post),
+        )
+        .route("/graphql/ws", get(crate::alerts::socket::graphql_ws))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(readyz));
+    if settings.metrics_enabled {
+        routes = routes.route("/metrics", get(metrics));
+    }
+    let mut routes = routes
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(settings.http.max_body_bytes))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            crate::http::middleware::panic_response,
+        ));
+    if let Some(cors) = crate::http::middleware::cors(&settings.http.cors_origins) {
+        routes = routes.layer(cors);
+    }
+    routes
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::middleware::observe,
+        ))
         .with_state(state)
+}
+
+/// Any other path: 404 in the API's error shape.
+async fn not_found() -> Response {
+    request_error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route")
+}
+
+/// `GET /metrics`: Prometheus' text format.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state
+        .metrics
+        .render(&state.db, state.settings.db_max_connections)
+        .await;
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 /// `GET /healthz`: the process is alive.
@@ -131,69 +221,53 @@ async fn healthz() -> impl IntoResponse {
     (StatusCode::OK, "ok")
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the database answers (a bounded ping; also clears or sets the API's view of
+/// the database's health).
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if db::is_ready(&state.db).await {
+    if state.db_health.check(&state.db).await {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
     }
 }
 
-/// `GET /graphql`: the GraphiQL explorer.
-async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
-}
-
-/// `POST /graphql`: execute one GraphQL request given as JSON.
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    // Only the Authorization header is read: a token in the query string is ignored.
-    let header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let principal = match authenticate(&state, header).await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::info!(request_id = %request_id, reason = e.reason(), "request refused: not authenticated");
-            return unauthenticated(&e);
-        }
-    };
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                &format!("the body is not a GraphQL request in JSON: {e}"),
-            );
-        }
-    };
-    let report_author = crate::authz::scope::case_scope(&principal).report_author(&principal);
-    let request = request
-        .data(async_graphql::dataloader::DataLoader::new(
-            crate::graphql::loaders::CaseLoader::new(state.db.clone(), report_author),
-            tokio::spawn,
-        ))
-        .data(RequestContext {
-            principal,
-            request_id,
-        });
-    let response = state.schema.execute(request).await;
-    json_response(StatusCode::OK, &response)
-}
-
 /// Verify the bearer token; when the token names no services, take them from the staff
 /// directory.
-async fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal, AuthError> {
-    let token = bearer_from_header(header)?;
-    let mut principal = state.auth.authenticate(token).await?;
+pub async fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal, AuthError> {
+    authenticate_checked(state, header)
+        .await
+        .map_err(|e| match e {
+            AuthFailure::Auth(e) => e,
+            AuthFailure::Database => AuthError::KeySetUnavailable,
+        })
+}
+
+/// Why a caller could not be identified.
+#[derive(Debug)]
+pub enum AuthFailure {
+    /// The token is missing or not valid.
+    Auth(AuthError),
+    /// The staff directory could not be read (already logged with a correlation id).
+    Database,
+}
+
+/// As [`authenticate`], telling a bad token from an unreachable database.
+pub async fn authenticate_checked(
+    state: &AppState,
+    header: Option<&str>,
+) -> Result<Principal, AuthFailure> {
+    let token = bearer_from_header(header).map_err(AuthFailure::Auth)?;
+    let mut principal = state
+        .auth
+        .authenticate(token)
+        .await
+        .map_err(AuthFailure::Auth)?;
     if principal.services_from_directory {
         match directory_services(&state.db, &principal.subject).await {
             Ok(services) => principal.services = services,
             Err(e) => {
                 crate::error::ApiError::internal(format!("staff directory look-up: {e}"));
-                return Err(AuthError::KeySetUnavailable);
+                return Err(AuthFailure::Database);
             }
         }
     }
@@ -230,7 +304,7 @@ async fn directory_services(
 }
 
 /// HTTP 401 with `WWW-Authenticate: Bearer` and the reason in the body (never the token).
-fn unauthenticated(e: &AuthError) -> Response {
+pub fn unauthenticated(e: &AuthError) -> Response {
     let mut response = request_error(
         StatusCode::UNAUTHORIZED,
         crate::error::code::UNAUTHENTICATED,

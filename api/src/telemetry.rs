@@ -1,4 +1,8 @@
 //! Logging set-up shared by the binaries.
+//!
+//! With `log_format = json` every line is one JSON object: the event's fields, and under `span`
+//! the request's `request_id`, `user` (token subject) and `operation` (see
+//! `http::middleware::observe`). Nothing logs tokens, request bodies or variables.
 
 use tracing_subscriber::EnvFilter;
 
@@ -13,7 +17,11 @@ pub fn init(filter: &str, format: LogFormat) {
         .with_writer(std::io::stderr);
     // try_init: a second initialisation (tests) is not an error worth stopping for.
     let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }

@@ -31,6 +31,11 @@ pub struct Model {
     pub agreed_by: Option<String>,
     /// Role of whoever agreed it.
     pub agreed_by_role: Option<ExclusionAgreedByRole>,
+    /// When the Head of Service or Service Director agreed it (added by issue 5).
+    pub agreed_at: Option<DateTimeUtc>,
+    /// Why they agreed it should be long-term (added by issue 5).
+    #[sea_orm(column_type = "Text")]
+    pub agreement_reasons: Option<String>,
     /// The incident it arises from, if any.
     pub hs_incident_id: Option<i64>,
     /// Date it was lifted early, e.g. after a review (added: a long-term exclusion has no end date otherwise).

@@ -24,6 +24,9 @@ pub struct Model {
     pub reason: PoliceReferralReason,
     /// Identity-provider subject of who reported it.
     pub referred_by: String,
+    /// Details, e.g. what the reason is when it is `other` (added by issue 5).
+    #[sea_orm(column_type = "Text")]
+    pub notes: Option<String>,
     /// Optimistic-concurrency version: starts at 1 and goes up by one on every update.
     pub version: i64,
     /// When the row was created.

@@ -72,6 +72,10 @@ async fn every_entity_reads_from_the_migrated_schema() {
     assert_readable!(db, read, ReportArtifact);
     assert_readable!(db, read, ClosureDay);
     assert_readable!(db, read, IdempotencyKey);
+    assert_readable!(db, read, Notification);
+    assert_readable!(db, read, NotificationRead);
+    assert_readable!(db, read, HarassmentReferral);
+    assert_readable!(db, read, HarassmentReferralCall);
     let mut tables = migration::table_names();
     tables.sort_unstable();
     read.sort_unstable();
@@ -135,6 +139,16 @@ async fn enum_checks_list_exactly_the_rust_values() {
         ("letter", "language", stored(Language::ALL)),
         ("report_job", "edition", stored(ReportEdition::ALL)),
         ("report_job", "status", stored(ReportJobStatus::ALL)),
+        (
+            "notification",
+            "event",
+            stored(entities::notification::AlertEvent::ALL),
+        ),
+        (
+            "notification",
+            "restriction_kind",
+            stored(RestrictionKind::ALL),
+        ),
     ];
     for (table, column, values) in columns {
         let row = db

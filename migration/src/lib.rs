@@ -8,6 +8,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_foundation;
 mod m20261128_000002_lifecycle;
 mod m20261128_000003_idempotency_snapshot;
+mod m20261128_000004_notifications;
+mod m20261128_000006_health_and_safety;
 mod new_table;
 
 /// Runs the UPC schema migrations in order.
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_lifecycle::Migration),
             Box::new(m20261128_000003_idempotency_snapshot::Migration),
+            Box::new(m20261128_000004_notifications::Migration),
+            Box::new(m20261128_000006_health_and_safety::Migration),
         ]
     }
 }
@@ -30,6 +34,8 @@ impl MigratorTrait for Migrator {
 pub fn table_names() -> Vec<&'static str> {
     let mut names = m20261128_000001_foundation::TABLE_NAMES.to_vec();
     names.extend_from_slice(m20261128_000002_lifecycle::TABLE_NAMES);
+    names.extend_from_slice(m20261128_000004_notifications::TABLE_NAMES);
+    names.extend_from_slice(m20261128_000006_health_and_safety::TABLE_NAMES);
     names
 }
 

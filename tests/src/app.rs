@@ -75,8 +75,27 @@ impl TestApp {
     }
 
     /// As `spawn`, adjusting the settings first.
+    ///
+    /// Rate limiting is off unless `adjust` turns it on (`settings.rate_limit.per_minute`), so
+    /// functional tests that send many requests never meet a 429; the hardening tests set it.
     pub async fn spawn_with(
         backend: Backend,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
+        Self::spawn_inner(backend, None, adjust).await
+    }
+
+    /// A server over an existing, migrated PostgreSQL database at `url` (e.g. in a cluster of
+    /// the test's own, see [`postgres::OwnCluster`]).
+    pub async fn spawn_postgres_at(url: String, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_inner(Backend::Postgres, Some(url), adjust)
+            .await
+            .expect("a server over the given database")
+    }
+
+    async fn spawn_inner(
+        backend: Backend,
+        url: Option<String>,
         adjust: impl FnOnce(&mut Settings),
     ) -> Option<TestApp> {
         let dir = tempfile::Builder::new()
@@ -86,12 +105,14 @@ impl TestApp {
         let mut settings = Settings::embedded(dir.path());
         settings.bind = "127.0.0.1:0".parse().expect("address");
         settings.log = "warn".into();
-        match backend {
-            Backend::Sqlite => {
+        settings.rate_limit.per_minute = 0;
+        match (backend, url) {
+            (Backend::Postgres, Some(url)) => settings.database_url = url,
+            (Backend::Sqlite, _) => {
                 let template = sqlite_template().await;
                 std::fs::copy(&template, dir.path().join("upc.sqlite")).expect("copy template");
             }
-            Backend::Postgres => match postgres::fresh_database().await {
+            (Backend::Postgres, None) => match postgres::fresh_database().await {
                 Ok(url) => settings.database_url = url,
                 Err(why) => {
                     if postgres::required() {

@@ -259,3 +259,169 @@ fn start() -> Result<PgCluster, String> {
         _wrapper: Mutex::new(wrapper),
     })
 }
+
+/// A PostgreSQL cluster of one test's own, which the test may stop and start again (the
+/// shared cluster must never go away under the tests running beside it).
+///
+/// A wrapper script owns the server: it reads `stop` / `start` lines on its standard input
+/// and answers each with one line when done; when the test process ends, the pipe closes and the
+/// wrapper stops the server and removes the directory, as for the shared cluster.
+pub struct OwnCluster {
+    socket_dir: PathBuf,
+    control: Mutex<(
+        std::process::ChildStdin,
+        std::io::BufReader<std::process::ChildStdout>,
+    )>,
+    _wrapper: Mutex<Child>,
+}
+
+impl OwnCluster {
+    /// Create and start a cluster; `Err` says why PostgreSQL is not available.
+    pub fn start() -> Result<OwnCluster, String> {
+        use std::io::BufRead;
+        let initdb = find_binary("initdb").ok_or("initdb not found (install postgresql)")?;
+        let pg_ctl = find_binary("pg_ctl").ok_or("pg_ctl not found (install postgresql)")?;
+        let root = tempfile::Builder::new()
+            .prefix("upc-pg-own-")
+            .tempdir()
+            .map_err(|e| format!("creating a temporary directory: {e}"))?
+            .keep();
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("chmod {}: {e}", root.display()))?;
+        if running_as_root() {
+            let status = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(&root)
+                .status()
+                .map_err(|e| format!("chown: {e}"))?;
+            if !status.success() {
+                return Err("chown of the cluster directory to the postgres user failed".into());
+            }
+        }
+        let data = root.join("data");
+        let data_s = data.display().to_string();
+        let out = as_postgres(
+            &initdb,
+            &[
+                "-D",
+                &data_s,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "-N",
+            ],
+        )
+        .output()
+        .map_err(|e| format!("running initdb: {e}"))?;
+        if !out.status.success() {
+            let _ = std::fs::remove_dir_all(&root);
+            return Err(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        let script = r#"
+            opts="-k $3 -c listen_addresses= -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+            up() { "$1" -D "$2" -o "$opts" -l "$3/postgres.log" -w -t 60 start >/dev/null 2>&1; echo "start $?"; }
+            down() { "$1" -D "$2" -m fast -w -t 60 stop >/dev/null 2>&1; echo "stop $?"; }
+            up "$@"
+            while read -r command; do
+                case "$command" in
+                    start) up "$@" ;;
+                    stop) down "$@" ;;
+                esac
+            done
+            "$1" -D "$2" -m immediate -w stop >/dev/null 2>&1
+            rm -rf "$3"
+        "#;
+        let root_s = root.display().to_string();
+        let mut wrapper = as_postgres(
+            Path::new("/bin/sh"),
+            &[
+                "-c",
+                script,
+                "upc-pg-own",
+                &pg_ctl.display().to_string(),
+                &data_s,
+                &root_s,
+            ],
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting postgres: {e}"))?;
+        let stdin = wrapper.stdin.take().ok_or("no stdin")?;
+        let mut stdout = std::io::BufReader::new(wrapper.stdout.take().ok_or("no stdout")?);
+        let mut line = String::new();
+        stdout
+            .read_line(&mut line)
+            .map_err(|e| format!("waiting for postgres: {e}"))?;
+        if line.trim() != "start 0" {
+            return Err(format!("postgres did not start: `{}`", line.trim()));
+        }
+        Ok(OwnCluster {
+            socket_dir: root,
+            control: Mutex::new((stdin, stdout)),
+            _wrapper: Mutex::new(wrapper),
+        })
+    }
+
+    /// URL of a database in this cluster.
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgres://postgres@localhost/{database}?host={}",
+            self.socket_dir.display()
+        )
+    }
+
+    /// A new, migrated database; its URL.
+    pub async fn migrated_database(&self, name: &str) -> Result<String, String> {
+        let admin = Database::connect(self.url("postgres"))
+            .await
+            .map_err(|e| format!("connecting to the cluster: {e}"))?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .map_err(|e| format!("creating {name}: {e}"))?;
+        let _ = admin.close().await;
+        let db = Database::connect(self.url(name))
+            .await
+            .map_err(|e| format!("connecting to {name}: {e}"))?;
+        Migrator::up(&db, None)
+            .await
+            .map_err(|e| format!("migrating {name}: {e}"))?;
+        let _ = db.close().await;
+        Ok(self.url(name))
+    }
+
+    fn command(&self, command: &str) -> Result<(), String> {
+        use std::io::{BufRead, Write};
+        let mut control = self.control.lock().map_err(|_| "control poisoned")?;
+        let (stdin, stdout) = &mut *control;
+        writeln!(stdin, "{command}").map_err(|e| format!("{command}: {e}"))?;
+        stdin.flush().map_err(|e| format!("{command}: {e}"))?;
+        let mut line = String::new();
+        stdout
+            .read_line(&mut line)
+            .map_err(|e| format!("{command}: {e}"))?;
+        if line.trim() == format!("{command} 0") {
+            Ok(())
+        } else {
+            Err(format!("pg_ctl {command} answered `{}`", line.trim()))
+        }
+    }
+
+    /// Stop the server (fast shutdown: sessions are ended, open transactions rolled back).
+    pub fn stop(&self) -> Result<(), String> {
+        self.command("stop")
+    }
+
+    /// Start the server again.
+    pub fn restart(&self) -> Result<(), String> {
+        self.command("start")
+    }
+}

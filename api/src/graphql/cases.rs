@@ -358,6 +358,20 @@ impl CaseNode {
         ))
     }
 
+    /// Contacts logged on this case, oldest first (5.2).
+    async fn contacts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<crate::graphql::desk::Contact>>> {
+        Ok(Some(
+            self.children::<entities::contact::Entity>(ctx)
+                .await?
+                .into_iter()
+                .map(crate::graphql::desk::Contact::from)
+                .collect(),
+        ))
+    }
+
     /// Letters to the customer, oldest first.
     async fn letters(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Letter>>> {
         Ok(Some(
@@ -367,6 +381,72 @@ impl CaseNode {
                 .map(Letter::from)
                 .collect(),
         ))
+    }
+
+    /// Threats to staff reported in writing, oldest first (3.1, 3.3).
+    async fn hs_incidents(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<crate::graphql::safety::HsIncident>>> {
+        let rows = self.children::<entities::hs_incident::Entity>(ctx).await?;
+        Ok(Some(rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// Exclusions from premises, in force or not, oldest first (3.2, 3.6, 5.6).
+    async fn exclusions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<crate::graphql::safety::Exclusion>>> {
+        let rows = self.children::<entities::exclusion::Entity>(ctx).await?;
+        Ok(Some(
+            crate::graphql::safety::exclusion_views(ctx, rows).await?,
+        ))
+    }
+
+    /// Reports to the police, oldest first (3.3, 3.5).
+    async fn police_referrals(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<crate::graphql::safety::PoliceReferral>>> {
+        let rows = self
+            .children::<entities::police_referral::Entity>(ctx)
+            .await?;
+        Ok(Some(rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// Telephone calls ended by staff after a warning, oldest first (3.4).
+    async fn call_terminations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<crate::graphql::safety::CallTermination>>> {
+        let rows = self
+            .children::<entities::call_termination::Entity>(ctx)
+            .await?;
+        Ok(Some(rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// Abusive calls referred to the Head of Service as harassment, oldest first (3.5).
+    async fn harassment_referrals(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<crate::graphql::safety::HarassmentReferral>>> {
+        let rows = self
+            .children::<entities::harassment_referral::Entity>(ctx)
+            .await?;
+        Ok(Some(
+            crate::graphql::safety::harassment_views(ctx, rows).await?,
+        ))
+    }
+
+    /// The customer's requests to record a meeting or call, and the answers, oldest first (4).
+    async fn recording_requests(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<crate::graphql::safety::RecordingRequest>>> {
+        let rows = self
+            .children::<entities::recording_request::Entity>(ctx)
+            .await?;
+        Ok(Some(rows.into_iter().map(Into::into).collect()))
     }
 
     /// The whole history in order: reports, determinations, warnings, appeals, decisions,
@@ -527,6 +607,25 @@ impl CaseNode {
                 ),
             );
         }
+        let safety = crate::graphql::safety::SafetyRecords {
+            incidents: self.children::<entities::hs_incident::Entity>(ctx).await?,
+            exclusions: self.children::<entities::exclusion::Entity>(ctx).await?,
+            police: self
+                .children::<entities::police_referral::Entity>(ctx)
+                .await?,
+            calls: self
+                .children::<entities::call_termination::Entity>(ctx)
+                .await?,
+            harassment: self
+                .children::<entities::harassment_referral::Entity>(ctx)
+                .await?,
+            recordings: self
+                .children::<entities::recording_request::Entity>(ctx)
+                .await?,
+        };
+        for (at, kind, id, summary) in safety.timeline() {
+            t.add(at, kind, id, summary);
+        }
         if let Some(at) = self.0.closed_at {
             t.add(at, "case_closed", self.0.id, "case closed".to_string());
         }
@@ -558,6 +657,10 @@ impl Timeline {
 impl CaseQuery {
     /// Cases you may see, ordered by id, as a Relay connection (`first` at most 100, default
     /// 50). Narrow them with `filter`.
+    // Priced per row asked for (issue 8): a page's fields cost once per case it may hold.
+    #[graphql(
+        complexity = "1 + (first.unwrap_or(50).clamp(1, MAX_PAGE as i32) as usize) * child_complexity"
+    )]
     async fn cases(
         &self,
         ctx: &Context<'_>,

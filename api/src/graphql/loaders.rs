@@ -9,8 +9,9 @@ use std::marker::PhantomData;
 
 use async_graphql::dataloader::Loader;
 use entities::{
-    appeal, behaviour_report, behaviour_report_type, breach, customer, determination, letter,
-    new_issue_consideration, restriction, review, service, stage_1_warning, stage_2_decision,
+    appeal, behaviour_report, behaviour_report_type, breach, call_termination, customer,
+    determination, exclusion, harassment_referral, hs_incident, letter, new_issue_consideration,
+    police_referral, restriction, review, service, stage_1_warning, stage_2_decision,
 };
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, IntoSimpleExpr, QueryFilter, QueryOrder,
@@ -91,6 +92,27 @@ case_child! {
     review => CreatedAt,
     new_issue_consideration => CreatedAt,
     letter => IssuedAt,
+    hs_incident => ReportedAt,
+    exclusion => CreatedAt,
+    police_referral => ReferredOn,
+    call_termination => TerminatedAt,
+    harassment_referral => ReferredAt,
+}
+
+/// Contacts may have no case (a customer not yet on a case); those never match a case key.
+impl CaseChild for entities::contact::Entity {
+    fn case_column() -> Self::Column {
+        entities::contact::Column::CaseId
+    }
+    fn order_column() -> Self::Column {
+        entities::contact::Column::OccurredAt
+    }
+    fn id_column() -> Self::Column {
+        entities::contact::Column::Id
+    }
+    fn case_of(model: &Self::Model) -> i64 {
+        model.case_id.unwrap_or_default()
+    }
 }
 
 /// Loads case records in batches; created per request.
@@ -104,6 +126,11 @@ impl CaseLoader {
     /// A loader over `db`; `report_author` narrows behaviour reports to one reporter.
     pub fn new(db: DatabaseConnection, report_author: Option<String>) -> Self {
         Self { db, report_author }
+    }
+
+    /// The database, for loaders defined next to the types they load.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 }
 

@@ -2,16 +2,19 @@
 //! entities, never the entities themselves, so a column can change without breaking clients.
 
 mod admin;
+pub mod alerts;
 pub mod cases;
+pub mod desk;
 mod directory;
 mod ids;
 pub mod loaders;
 mod me;
 pub mod records;
+pub mod safety;
 pub mod steps;
 mod system;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 
 pub use system::ServerInfo;
 
@@ -25,6 +28,8 @@ pub struct Query(
     directory::DirectoryQuery,
     cases::CaseQuery,
     admin::AdminQuery,
+    alerts::AlertQuery,
+    desk::DeskQuery,
 );
 
 /// Every mutation the API serves.
@@ -33,26 +38,45 @@ pub struct Mutation(
     directory::DirectoryMutation,
     steps::StepMutation,
     admin::AdminMutation,
+    alerts::AlertMutation,
+    safety::SafetyMutation,
+    desk::DeskMutation,
 );
 
+/// Every subscription the API serves (over WebSocket at `/graphql/ws`). One object, named
+/// `Subscription`: the policy guard sees a subscription field's parent as the object's own name.
+pub type Subscription = alerts::AlertSubscription;
+
 /// The API's schema type.
-pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type ApiSchema = Schema<Query, Mutation, Subscription>;
 
 /// Build the schema. Per-request data (the caller, the request id) is added per request.
 pub fn build_schema(
     db: sea_orm::DatabaseConnection,
     settings: crate::lifecycle::LifecycleSettings,
+    limits: &crate::config::GraphqlLimits,
 ) -> ApiSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .extension(PolicyGuard)
-        .data(db)
-        .data(settings)
-        .finish()
+    let builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .extension(PolicyGuard)
+    .data(crate::alerts::AlertHub::new(
+        sea_orm::ConnectionTrait::get_database_backend(&db),
+    ))
+    .data(db)
+    .data(settings);
+    crate::http::limits::apply(builder, limits).finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .finish()
+    .sdl()
 }

@@ -79,7 +79,8 @@ versioned!(
     stage_1_warning,
     review,
     breach,
-    letter_template
+    letter_template,
+    contact
 );
 
 /// Apply the `Set` fields of `changes` to row `id` if its version is still `expected`, bumping

@@ -43,6 +43,8 @@ pub struct StepTxn<'a> {
     /// The step.
     pub step: Step,
     idempotency: Option<Idempotency>,
+    /// Restriction alerts recorded in the transaction, announced after it commits (5.5).
+    pub(crate) alerts: crate::alerts::Pending,
 }
 
 /// Either a step ready to run, or the first result of an idempotent replay.
@@ -189,6 +191,7 @@ pub async fn begin<'a>(
         case,
         step,
         idempotency,
+        alerts: crate::alerts::Pending::new(ctx.data_opt::<crate::alerts::AlertHub>()),
     })))
 }
 
@@ -229,6 +232,7 @@ impl StepTxn<'_> {
                 .await?;
         }
         self.txn.commit().await?;
+        self.alerts.publish();
         Ok(CaseNode(case))
     }
 }

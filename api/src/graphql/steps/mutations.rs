@@ -8,6 +8,7 @@ use entities::enums::{
     DeciderRole, Language, LetterKind, ReportChannel, ReporterRole, RestrictionKind,
     RestrictionStatus, ReviewRecommendation, WarningStatus,
 };
+use entities::notification::AlertEvent;
 use entities::{
     appeal, behaviour_report, behaviour_report_type, breach, customer, determination,
     new_issue_consideration, restriction, review, service, stage_1_warning, stage_2_decision,
@@ -204,6 +205,7 @@ async fn close_restriction_step(
         "restriction",
     )
     .await?;
+    s.alert(plan.variation.into(), &after).await?;
     variation_letter(&s, plan.variation, r.id, plan.reasons.clone()).await?;
     s.finish(
         plan.case,
@@ -1008,7 +1010,7 @@ impl StepMutation {
             proportionality: Set(proportionality),
             reasons: Set(reasons.clone()),
             review_due_on: Set(review_due_on),
-            service_team_notified_at: Set(None),
+            service_team_notified_at: Set(Some(now)),
             version: Set(1),
             created_at: Set(now),
             ..Default::default()
@@ -1038,6 +1040,9 @@ impl StepMutation {
                 .insert(&s.txn)
                 .await?,
             );
+        }
+        for r in &imposed {
+            s.alert(AlertEvent::Imposed, r).await?;
         }
         let lines: Vec<_> = imposed.iter().map(line).collect();
         let letter_reasons = reasons.clone();
@@ -1130,6 +1135,7 @@ impl StepMutation {
         }
         .insert(&s.txn)
         .await?;
+        s.alert(AlertEvent::Imposed, &r).await?;
         variation_letter(&s, Variation::Imposed, r.id, reasons.clone()).await?;
         s.finish(
             upc_case::ActiveModel {
@@ -1663,6 +1669,7 @@ impl StepMutation {
             )
             .await?;
             if lift {
+                s.alert(AlertEvent::Lifted, &after).await?;
                 lifted_lines.push(line(&after));
             } else {
                 kept_lines.push(line(&after));

@@ -1,0 +1,242 @@
+//! Prometheus metrics served at `/metrics`: requests and their latency by GraphQL operation,
+//! HTTP answers by status, rate-limit refusals, the database pool and the report job queue.
+//!
+//! Labels only ever hold values from a closed set (route names, status codes, root field names
+//! of the schema that passed validation), never anything a client can invent, so a hostile client
+//! cannot grow the metrics without bound.
+
+use std::time::Duration;
+
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use sea_orm::{DatabaseConnection, DbBackend};
+
+/// The process's metrics.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    http_responses: IntCounterVec,
+    graphql_operations: IntCounterVec,
+    graphql_duration: HistogramVec,
+    rate_limited: IntCounterVec,
+    db_pool: IntGaugeVec,
+    db_pool_max: IntGauge,
+    db_up: IntGauge,
+    report_jobs: IntGaugeVec,
+}
+
+/// What one GraphQL operation did, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Data and no errors.
+    Ok,
+    /// Executed, with errors at some paths.
+    Errors,
+    /// Refused before execution (parse, validation, limits).
+    Refused,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Errors => "errors",
+            Outcome::Refused => "refused",
+        }
+    }
+}
+
+// Registration of freshly built, uniquely named metrics cannot fail; a failure here is a bug
+// caught by the first test that starts a server.
+#[expect(
+    clippy::expect_used,
+    reason = "static metric definitions; failure is a programming error"
+)]
+impl Metrics {
+    /// Fresh metrics in their own registry (one per server, so tests never share counters).
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let http_responses = IntCounterVec::new(
+            Opts::new(
+                "upc_http_responses_total",
+                "HTTP responses by route and status code.",
+            ),
+            &["route", "status"],
+        )
+        .expect("metric");
+        let graphql_operations = IntCounterVec::new(
+            Opts::new(
+                "upc_graphql_operations_total",
+                "GraphQL operations by type, root field and outcome.",
+            ),
+            &["type", "operation", "outcome"],
+        )
+        .expect("metric");
+        let graphql_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "upc_graphql_operation_duration_seconds",
+                "Time to execute a GraphQL operation, by type and root field.",
+            )
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]),
+            &["type", "operation"],
+        )
+        .expect("metric");
+        let rate_limited = IntCounterVec::new(
+            Opts::new(
+                "upc_rate_limited_total",
+                "Requests refused with 429, by whom they were counted against.",
+            ),
+            &["by"],
+        )
+        .expect("metric");
+        let db_pool = IntGaugeVec::new(
+            Opts::new(
+                "upc_db_pool_connections",
+                "Database pool connections by state (in_use, idle).",
+            ),
+            &["state"],
+        )
+        .expect("metric");
+        let db_pool_max = IntGauge::new(
+            "upc_db_pool_max_connections",
+            "Largest size the database pool may grow to.",
+        )
+        .expect("metric");
+        let db_up = IntGauge::new(
+            "upc_db_up",
+            "1 when the database answered the last scrape's ping, else 0.",
+        )
+        .expect("metric");
+        let report_jobs = IntGaugeVec::new(
+            Opts::new(
+                "upc_report_jobs",
+                "Report jobs waiting or running (the job queue depth), by status.",
+            ),
+            &["status"],
+        )
+        .expect("metric");
+        for c in [
+            Box::new(http_responses.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(graphql_operations.clone()),
+            Box::new(graphql_duration.clone()),
+            Box::new(rate_limited.clone()),
+            Box::new(db_pool.clone()),
+            Box::new(db_pool_max.clone()),
+            Box::new(db_up.clone()),
+            Box::new(report_jobs.clone()),
+        ] {
+            registry.register(c).expect("unique metric");
+        }
+        Self {
+            registry,
+            http_responses,
+            graphql_operations,
+            graphql_duration,
+            rate_limited,
+            db_pool,
+            db_pool_max,
+            db_up,
+            report_jobs,
+        }
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Count one HTTP response.
+    pub fn http_response(&self, route: &'static str, status: u16) {
+        self.http_responses
+            .with_label_values(&[route, &status.to_string()])
+            .inc();
+    }
+
+    /// Count one GraphQL operation and observe how long it took.
+    pub fn graphql_operation(
+        &self,
+        kind: &str,
+        operation: &str,
+        outcome: Outcome,
+        elapsed: Duration,
+    ) {
+        self.graphql_operations
+            .with_label_values(&[kind, operation, outcome.as_str()])
+            .inc();
+        self.graphql_duration
+            .with_label_values(&[kind, operation])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Count one rate-limit refusal (`by` is `user` or `address`).
+    pub fn rate_limited(&self, by: &'static str) {
+        self.rate_limited.with_label_values(&[by]).inc();
+    }
+
+    /// Refresh the gauges read from the database and render everything in Prometheus' text
+    /// format. The database part is bounded in time; when the database does not answer,
+    /// `upc_db_up` is 0 and the queue depth keeps its last value.
+    pub async fn render(&self, db: &DatabaseConnection, pool_max: u32) -> String {
+        self.refresh_pool(db, pool_max);
+        let queue = tokio::time::timeout(Duration::from_secs(2), queue_depth(db)).await;
+        match queue {
+            Ok(Ok((queued, running))) => {
+                self.db_up.set(1);
+                self.report_jobs.with_label_values(&["queued"]).set(queued);
+                self.report_jobs
+                    .with_label_values(&["running"])
+                    .set(running);
+            }
+            _ => self.db_up.set(0),
+        }
+        TextEncoder::new()
+            .encode_to_string(&self.registry.gather())
+            .unwrap_or_default()
+    }
+
+    fn refresh_pool(&self, db: &DatabaseConnection, pool_max: u32) {
+        let (size, idle, max) = match db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle() as u32, pool_max)
+            }
+            DbBackend::Sqlite => {
+                let pool = db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle() as u32, 1)
+            }
+            _ => (0, 0, 0),
+        };
+        self.db_pool
+            .with_label_values(&["in_use"])
+            .set(i64::from(size.saturating_sub(idle)));
+        self.db_pool
+            .with_label_values(&["idle"])
+            .set(i64::from(idle));
+        self.db_pool_max.set(i64::from(max));
+    }
+}
+
+/// Report jobs queued and running.
+async fn queue_depth(db: &DatabaseConnection) -> Result<(i64, i64), sea_orm::DbErr> {
+    use entities::enums::ReportJobStatus;
+    use entities::report_job;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let queued = report_job::Entity::find()
+        .filter(report_job::Column::Status.eq(ReportJobStatus::Queued))
+        .count(db)
+        .await?;
+    let running = report_job::Entity::find()
+        .filter(report_job::Column::Status.eq(ReportJobStatus::Running))
+        .count(db)
+        .await?;
+    Ok((
+        i64::try_from(queued).unwrap_or(i64::MAX),
+        i64::try_from(running).unwrap_or(i64::MAX),
+    ))
+}
