@@ -28,6 +28,11 @@ pub enum Command {
     Schema,
     /// Exit 0 when the local server's /readyz answers 200 (a container health check).
     Healthcheck,
+    /// Check or export the tamper-evident audit trail (`audit verify`, `audit head`).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Fill an empty database with the synthetic data set for benchmarks (never production).
+    Seed(SeedArgs),
 }
 
 /// Arguments of `upc-api token`.
@@ -48,6 +53,41 @@ pub struct TokenArgs {
     /// How long the token is valid: `90s`, `30m`, `8h`, `7d`.
     #[arg(long, default_value = "8h")]
     pub ttl: String,
+}
+
+/// Arguments of `upc-api seed`.
+#[derive(Debug, clap::Args)]
+pub struct SeedArgs {
+    /// Size: 1 is 25 services, 20,000 customers, 30,000 cases, about 90,000 decisions;
+    /// 11 is about a million decisions.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// The random seed; the same scale and seed always make the same rows.
+    #[arg(long, default_value_t = 9)]
+    pub seed: u64,
+}
+
+/// The commands of `upc-api audit`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the audit chain in order and report the first broken event, or "intact" with the
+    /// count and head hash. Exit 0 intact, 3 broken, 4 expected head missing, 1 could not check.
+    Verify(AuditVerifyArgs),
+    /// Print the chain's head hash, event count and time as one JSON line, to keep outside the
+    /// database (check it later with `audit verify --expect-head`).
+    Head,
+}
+
+/// Arguments of `upc-api audit verify`.
+#[derive(Debug, clap::Args)]
+pub struct AuditVerifyArgs {
+    /// A head hash exported earlier (`audit head`): the chain must still contain it, or events
+    /// were deleted or rewritten since (exit 4).
+    #[arg(long, value_name = "HASH")]
+    pub expect_head: Option<String>,
+    /// Events read per query (memory use grows with it, not with the size of the trail).
+    #[arg(long, default_value_t = crate::audit::verify::DEFAULT_PAGE_SIZE, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub page_size: u64,
 }
 
 /// Parse a duration written `90s`, `30m`, `8h` or `7d`.

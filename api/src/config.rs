@@ -70,6 +70,8 @@ settings_table! {
     "db_acquire_timeout_seconds" => "UPC_DB_ACQUIRE_TIMEOUT_SECONDS", "10", "Longest a request waits for a pooled database connection.";
     "db_statement_timeout_seconds" => "UPC_DB_STATEMENT_TIMEOUT_SECONDS", "30", "Longest one SQL statement may run (PostgreSQL `statement_timeout`); 0 for none.";
     "metrics_enabled" => "UPC_METRICS_ENABLED", "true", "Serve Prometheus metrics at `/metrics`.";
+    // --- accountability (issue 7): subject access requests
+    "subject_access_staff_names" => "UPC_SUBJECT_ACCESS_STAFF_NAMES", "redacted", "In a subject access bundle, names and sign-in ids of council staff and Members: `redacted` or `shown`.";
 }
 
 /// Where appeals go, from section 6.1 of the policy.
@@ -198,6 +200,8 @@ pub struct Settings {
     pub db_statement_timeout_seconds: u64,
     /// Serve `/metrics`.
     pub metrics_enabled: bool,
+    /// Staff names in subject access bundles: redacted or shown (issue 7).
+    pub subject_access_staff_names: crate::subject_access::StaffNames,
 }
 
 /// A setting that could not be used: says which one, where it came from and why.
@@ -381,6 +385,20 @@ impl Settings {
             db_acquire_timeout_seconds: hardening.db_acquire_timeout_seconds,
             db_statement_timeout_seconds: hardening.db_statement_timeout_seconds,
             metrics_enabled: hardening.metrics_enabled,
+            subject_access_staff_names: match string(raw, "subject_access_staff_names")?
+                .as_deref()
+                .map(str::trim)
+            {
+                None | Some("redacted") => crate::subject_access::StaffNames::Redacted,
+                Some("shown") => crate::subject_access::StaffNames::Shown,
+                Some(_) => {
+                    return Err(invalid(
+                        raw,
+                        "subject_access_staff_names",
+                        "must be `redacted` or `shown`",
+                    ));
+                }
+            },
         })
     }
 

@@ -1,6 +1,7 @@
 //! The UPC case system's API: a GraphQL server over the case record of unreasonably persistent
 //! customers, as the council's policy describes them.
 
+pub mod access;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
@@ -18,5 +19,7 @@ pub mod letters;
 pub mod lifecycle;
 pub mod metrics;
 pub mod ratelimit;
+pub mod seed;
 pub mod server;
+pub mod subject_access;
 pub mod telemetry;

@@ -24,6 +24,7 @@ pub struct Metrics {
     db_pool_max: IntGauge,
     db_up: IntGauge,
     report_jobs: IntGaugeVec,
+    db_statements: IntCounterVec,
 }
 
 /// What one GraphQL operation did, for the metrics.
@@ -118,8 +119,17 @@ impl Metrics {
             &["status"],
         )
         .expect("metric");
+        let db_statements = IntCounterVec::new(
+            Opts::new(
+                "upc_db_statements_total",
+                "SQL statements the server sent to the database, by outcome (ok, failed).",
+            ),
+            &["outcome"],
+        )
+        .expect("metric");
         for c in [
             Box::new(http_responses.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(db_statements.clone()),
             Box::new(graphql_operations.clone()),
             Box::new(graphql_duration.clone()),
             Box::new(rate_limited.clone()),
@@ -140,6 +150,7 @@ impl Metrics {
             db_pool_max,
             db_up,
             report_jobs,
+            db_statements,
         }
     }
 }
@@ -172,6 +183,16 @@ impl Metrics {
         self.graphql_duration
             .with_label_values(&[kind, operation])
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Count every statement sent on `db` (its metric callback), so the statements a request
+    /// costs can be measured from `/metrics` (the N+1 tests of issue 9).
+    pub fn count_statements(&self, db: &mut DatabaseConnection) {
+        let counter = self.db_statements.clone();
+        db.set_metric_callback(move |info| {
+            let outcome = if info.failed { "failed" } else { "ok" };
+            counter.with_label_values(&[outcome]).inc();
+        });
     }
 
     /// Count one rate-limit refusal (`by` is `user` or `address`).

@@ -82,7 +82,9 @@ impl App {
     }
 
     /// Build the app over an already opened database and authenticator.
-    pub fn with_parts(settings: Settings, db: DatabaseConnection, auth: Authenticator) -> Self {
+    pub fn with_parts(settings: Settings, mut db: DatabaseConnection, auth: Authenticator) -> Self {
+        let metrics = Metrics::new();
+        metrics.count_statements(&mut db);
         let schema = build_schema(
             db.clone(),
             crate::lifecycle::LifecycleSettings {
@@ -98,7 +100,7 @@ impl App {
                 settings: Arc::new(settings),
                 schema,
                 auth,
-                metrics: Metrics::new(),
+                metrics,
                 db_health: Arc::new(DbHealth::default()),
             },
             alerts: None,

@@ -4,6 +4,11 @@ use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// One entry in the append-only, hash-chained audit log.
+///
+/// The hashing scheme (what `payload_hash` and `hash` cover) is documented and implemented in
+/// the API's `audit::chain` module; `upc-api audit verify` recomputes it from these columns.
+/// The database refuses UPDATE and DELETE on this table, except the one redaction the retention
+/// job may make: nulling `before`, `after` and `reason` and setting `redacted_at`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "audit_event")]
 pub struct Model {
@@ -38,10 +43,19 @@ pub struct Model {
     pub reason: Option<String>,
     /// Correlation id of the request.
     pub request_id: Option<String>,
-    /// Hash of the previous event in the chain.
+    /// Hash of the previous event in the chain (64 zeros for the first event); unique, so
+    /// two events can never follow the same one.
     pub prev_hash: Option<String>,
-    /// Hash of this event, chained to `prev_hash`.
+    /// Hash of this event: covers its fields, `prev_hash` and `payload_hash`, not the payload.
     pub hash: String,
+    /// SHA-256 of the canonical payload (`before`, `after`, `reason`), so the payload can be
+    /// erased by retention while the chain stays verifiable.
+    pub payload_hash: Option<String>,
+    /// The hash the event had under the first, unverifiable scheme, for events written before
+    /// the chain was re-hashed (migration `m20261128_000007_audit_chain`); covered by `hash`.
+    pub legacy_hash: Option<String>,
+    /// When retention erased the payload (`before`, `after`, `reason` are then null).
+    pub redacted_at: Option<DateTimeUtc>,
 }
 
 /// The records this one refers to by foreign key.

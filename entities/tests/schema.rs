@@ -76,6 +76,7 @@ async fn every_entity_reads_from_the_migrated_schema() {
     assert_readable!(db, read, NotificationRead);
     assert_readable!(db, read, HarassmentReferral);
     assert_readable!(db, read, HarassmentReferralCall);
+    assert_readable!(db, read, AccessRecord);
     let mut tables = migration::table_names();
     tables.sort_unstable();
     read.sort_unstable();
@@ -138,6 +139,11 @@ async fn enum_checks_list_exactly_the_rust_values() {
         ("letter", "kind", stored(LetterKind::ALL)),
         ("letter", "language", stored(Language::ALL)),
         ("report_job", "edition", stored(ReportEdition::ALL)),
+        (
+            "access_record",
+            "category",
+            stored(entities::access_record::AccessCategory::ALL),
+        ),
         ("report_job", "status", stored(ReportJobStatus::ALL)),
         (
             "notification",

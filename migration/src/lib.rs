@@ -2,6 +2,8 @@
 //!
 //! Every migration is written with the sea-query builder, never dialect SQL, so the same
 //! migration runs on SQLite (development, tests) and PostgreSQL (production).
+//! The one exception is triggers, which have no portable form: the audit chain's
+//! (`m20261128_000007_audit_chain`) are raw SQL per backend.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -10,6 +12,9 @@ mod m20261128_000002_lifecycle;
 mod m20261128_000003_idempotency_snapshot;
 mod m20261128_000004_notifications;
 mod m20261128_000006_health_and_safety;
+mod m20261128_000007_audit_chain;
+mod m20261128_000008_access_record;
+mod m20261128_000009_desk_indexes;
 mod new_table;
 
 /// Runs the UPC schema migrations in order.
@@ -24,6 +29,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_idempotency_snapshot::Migration),
             Box::new(m20261128_000004_notifications::Migration),
             Box::new(m20261128_000006_health_and_safety::Migration),
+            Box::new(m20261128_000007_audit_chain::Migration),
+            Box::new(m20261128_000008_access_record::Migration),
+            Box::new(m20261128_000009_desk_indexes::Migration),
         ]
     }
 }
@@ -36,6 +44,7 @@ pub fn table_names() -> Vec<&'static str> {
     names.extend_from_slice(m20261128_000002_lifecycle::TABLE_NAMES);
     names.extend_from_slice(m20261128_000004_notifications::TABLE_NAMES);
     names.extend_from_slice(m20261128_000006_health_and_safety::TABLE_NAMES);
+    names.extend_from_slice(m20261128_000008_access_record::TABLE_NAMES);
     names
 }
 

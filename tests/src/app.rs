@@ -206,6 +206,38 @@ impl TestApp {
             .expect("JSON response")
     }
 
+    /// The SQL statements the server has sent so far, read from `upc_db_statements_total` in
+    /// `/metrics` (the scrape's own statements included).
+    pub async fn statements_sent(&self) -> u64 {
+        let text = self
+            .get("/metrics")
+            .await
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|line| line.starts_with("upc_db_statements_total"))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    }
+
+    /// POST a GraphQL document as the holder of `token` and count the SQL statements the server
+    /// sent for it (the scrape's own statements, measured first, are taken off). The server must
+    /// be otherwise idle.
+    pub async fn graphql_counting(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> (Value, u64) {
+        let first = self.statements_sent().await;
+        let second = self.statements_sent().await;
+        let per_scrape = second - first;
+        let response = self.graphql_as(token, query, variables).await;
+        let third = self.statements_sent().await;
+        (response, third - second - per_scrape)
+    }
+
     /// POST a GraphQL document as Legal Services (sees every service).
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         let token = self.token(Role::LegalServices, &[]);

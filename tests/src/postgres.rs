@@ -378,6 +378,11 @@ impl OwnCluster {
         )
     }
 
+    /// The directory of its Unix socket (the `host` for `psql` and `pgbench`).
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
+    }
+
     /// A new, migrated database; its URL.
     pub async fn migrated_database(&self, name: &str) -> Result<String, String> {
         let admin = Database::connect(self.url("postgres"))

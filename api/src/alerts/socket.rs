@@ -202,9 +202,10 @@ async fn connection_init(
     tracing::info!(request_id = %request_id, user = %principal.subject, "WebSocket signed in");
     let report_author = crate::authz::scope::case_scope(&principal).report_author(&principal);
     let mut data = Data::default();
-    data.insert(async_graphql::dataloader::DataLoader::new(
-        crate::graphql::loaders::CaseLoader::new(state.db.clone(), report_author),
-        tokio::spawn,
+    data.insert(crate::graphql::loaders::case_data_loader(
+        state.db.clone(),
+        report_author,
+        false,
     ));
     data.insert(RequestContext {
         principal,

@@ -44,8 +44,7 @@ impl Extension for PolicyGuardExtension {
             let err: async_graphql::Error = ApiError::Unauthenticated.into();
             return Err(err.into_server_error(info.field.name.pos));
         };
-        let roles: Vec<_> = request.principal.roles.iter().copied().collect();
-        match verdict(info.parent_type, info.name, &roles) {
+        match verdict(info.parent_type, info.name, &request.principal.roles) {
             Verdict::Allow => next.run(ctx, info).await,
             outcome => {
                 tracing::warn!(

@@ -2,6 +2,9 @@
 //! roles" and "this field of this type may be read by these roles". Anything not listed is
 //! refused. `docs/authorisation.md` is generated from this file (a test keeps it current).
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use crate::auth::Role::{self, *};
 use crate::graphql::safety;
 use crate::lifecycle::Step;
@@ -99,6 +102,8 @@ pub const CASE_PROCESS: &[Role] = &[
 pub const FILE_REVIEWERS: &[Role] = &[ServiceManager, HeadOfService, LegalServices];
 /// Who manages letter templates.
 pub const TEMPLATE_EDITORS: &[Role] = &[LegalServices, Admin];
+/// Who exports everything held about a customer for a subject access request: Legal Services.
+pub const SUBJECT_ACCESS: &[Role] = &[LegalServices];
 /// Who marks letters sent: Legal Services writes every decision to the customer; a Head of
 /// Service sends their Stage 1 warnings.
 pub const LETTER_SENDERS: &[Role] = &[LegalServices, HeadOfService];
@@ -193,6 +198,10 @@ pub const OPERATIONS: &[(&str, &[Role])] = &[
     ("Query.notifications", CASE_STAFF),
     ("Mutation.markNotificationRead", CASE_STAFF),
     ("Subscription.restrictionAlerts", CASE_STAFF),
+    // --- Accountability: audit queries, who looked, subject access (issue 7) ---
+    ("Query.auditEvents", ALL_SERVICES),
+    ("Query.accessRecords", ALL_SERVICES),
+    ("Mutation.subjectAccessBundle", SUBJECT_ACCESS),
 ];
 
 /// Object fields: `Type.field` → who may read it.
@@ -505,6 +514,53 @@ pub const FIELDS: &[(&str, Access)] = &[
     ("PageInfo.hasNextPage", Access::Reachable),
     ("PageInfo.startCursor", Access::Reachable),
     ("PageInfo.endCursor", Access::Reachable),
+    // --- Accountability: audit queries, who looked, subject access (issue 7) ---
+    ("AuditEvent.id", Access::Reachable),
+    ("AuditEvent.occurredAt", Access::Reachable),
+    ("AuditEvent.actorSub", Access::Reachable),
+    ("AuditEvent.actorName", Access::Reachable),
+    ("AuditEvent.actorRoles", Access::Reachable),
+    ("AuditEvent.action", Access::Reachable),
+    ("AuditEvent.entityType", Access::Reachable),
+    ("AuditEvent.entityId", Access::Reachable),
+    ("AuditEvent.caseId", Access::Reachable),
+    ("AuditEvent.before", Access::Reachable),
+    ("AuditEvent.after", Access::Reachable),
+    ("AuditEvent.reason", Access::Reachable),
+    ("AuditEvent.requestId", Access::Reachable),
+    ("AuditEvent.hash", Access::Reachable),
+    ("AuditEvent.prevHash", Access::Reachable),
+    ("AuditEvent.payloadHash", Access::Reachable),
+    ("AuditEvent.legacyHash", Access::Reachable),
+    ("AuditEvent.redactedAt", Access::Reachable),
+    ("AccessRecord.id", Access::Reachable),
+    ("AccessRecord.occurredAt", Access::Reachable),
+    ("AccessRecord.actorSub", Access::Reachable),
+    ("AccessRecord.actorName", Access::Reachable),
+    ("AccessRecord.actorRoles", Access::Reachable),
+    ("AccessRecord.requestId", Access::Reachable),
+    ("AccessRecord.operation", Access::Reachable),
+    ("AccessRecord.caseId", Access::Reachable),
+    ("AccessRecord.customerId", Access::Reachable),
+    ("AccessRecord.category", Access::Reachable),
+    ("AuditEventConnection.edges", Access::Reachable),
+    ("AuditEventConnection.nodes", Access::Reachable),
+    ("AuditEventConnection.pageInfo", Access::Reachable),
+    ("AuditEventEdge.cursor", Access::Reachable),
+    ("AuditEventEdge.node", Access::Reachable),
+    ("AccessRecordConnection.edges", Access::Reachable),
+    ("AccessRecordConnection.nodes", Access::Reachable),
+    ("AccessRecordConnection.pageInfo", Access::Reachable),
+    ("AccessRecordEdge.cursor", Access::Reachable),
+    ("AccessRecordEdge.node", Access::Reachable),
+    ("SubjectAccessBundle.customerId", Access::Reachable),
+    ("SubjectAccessBundle.generatedAt", Access::Reachable),
+    ("SubjectAccessBundle.staffNames", Access::Reachable),
+    ("SubjectAccessBundle.json", Access::Reachable),
+    ("SubjectAccessBundle.html", Access::Reachable),
+    ("SubjectAccessBundle.counts", Access::Reachable),
+    ("SubjectAccessCount.kind", Access::Reachable),
+    ("SubjectAccessCount.count", Access::Reachable),
 ];
 
 /// The policy's verdict on one field for one set of roles.
@@ -519,29 +575,53 @@ pub enum Verdict {
 }
 
 /// May a caller holding `roles` resolve `type_name.field`?
-pub fn verdict(type_name: &str, field: &str, roles: &[Role]) -> Verdict {
-    let key_matches = |k: &str| {
-        k.len() == type_name.len() + 1 + field.len()
-            && k.starts_with(type_name)
-            && k.as_bytes().get(type_name.len()) == Some(&b'.')
-            && k.ends_with(field)
+pub fn verdict<'r>(
+    type_name: &str,
+    field: &str,
+    roles: impl IntoIterator<Item = &'r Role>,
+) -> Verdict {
+    let root = type_name == "Query" || type_name == "Mutation" || type_name == "Subscription";
+    let access = if root {
+        OPERATION_INDEX
+            .get(type_name)
+            .and_then(|fields| fields.get(field))
+            .map(|allowed| Access::Roles(allowed))
+    } else {
+        FIELD_INDEX
+            .get(type_name)
+            .and_then(|fields| fields.get(field))
+            .copied()
     };
-    if type_name == "Query" || type_name == "Mutation" || type_name == "Subscription" {
-        return match OPERATIONS.iter().find(|(k, _)| key_matches(k)) {
-            None => Verdict::Unlisted,
-            Some((_, allowed)) if roles.iter().any(|r| allowed.contains(r)) => Verdict::Allow,
-            Some(_) => Verdict::Deny,
-        };
-    }
-    match FIELDS.iter().find(|(k, _)| key_matches(k)) {
+    match access {
         None => Verdict::Unlisted,
-        Some((_, Access::Reachable)) => Verdict::Allow,
-        Some((_, Access::Roles(allowed))) if roles.iter().any(|r| allowed.contains(r)) => {
+        Some(Access::Reachable) => Verdict::Allow,
+        Some(Access::Roles(allowed)) if roles.into_iter().any(|r| allowed.contains(r)) => {
             Verdict::Allow
         }
         Some(_) => Verdict::Deny,
     }
 }
+
+/// A table's `Type.field` keys, indexed by type then field (the guard looks up every field of
+/// every response, so a hash lookup instead of a scan of a few hundred entries).
+type Index<V> = HashMap<&'static str, HashMap<&'static str, V>>;
+
+fn index<V: Copy>(table: &'static [(&'static str, V)]) -> Index<V> {
+    let mut out: Index<V> = HashMap::new();
+    for (key, value) in table {
+        if let Some((type_name, field)) = key.split_once('.') {
+            // The first entry for a key wins, as a scan of the table would find it.
+            out.entry(type_name)
+                .or_default()
+                .entry(field)
+                .or_insert(*value);
+        }
+    }
+    out
+}
+
+static OPERATION_INDEX: LazyLock<Index<&'static [Role]>> = LazyLock::new(|| index(OPERATIONS));
+static FIELD_INDEX: LazyLock<Index<Access>> = LazyLock::new(|| index(FIELDS));
 
 /// The policy as Markdown: role × operation, and role × restricted field.
 pub fn markdown() -> String {

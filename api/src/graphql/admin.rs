@@ -160,6 +160,7 @@ impl AdminQuery {
             .one(db)
             .await?;
         found
+            .inspect(|l| crate::access::note(ctx, "Letter", Some(l.case_id), None))
             .map(Letter::from)
             .ok_or_else(|| ApiError::NotFound(format!("no letter {id} that you may see")))
     }

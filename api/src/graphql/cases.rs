@@ -3,7 +3,6 @@
 //! page: a page costs the same number of statements whatever its size.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::enums::Language;
@@ -22,7 +21,7 @@ use crate::authz::scope::{CaseScope, case_scope};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::ids::parse_id;
 use crate::graphql::loaders::{
-    AllNames, CaseChild, CaseLoader, CustomerById, Of, ReportWithTypes, ReportsOf, ServiceById,
+    AllNames, CaseChild, CaseDataLoader, CustomerById, Of, ReportWithTypes, ReportsOf, ServiceById,
 };
 use crate::graphql::records::{
     Appeal, Breach, Determination, Letter, NewIssueConsideration, Restriction, Review,
@@ -114,8 +113,78 @@ pub struct CaseFilter {
     pub flagged_for_review: Option<bool>,
 }
 
-fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<CaseLoader> {
-    ctx.data_unchecked::<DataLoader<CaseLoader>>()
+/// Load the records a page of cases asks for, one batch per kind, before its nodes resolve: the
+/// nodes then answer from the request's loader cache, so a page costs the same statements
+/// whatever its length and however the resolvers are scheduled (issue 9). (The loader's own
+/// batching waits a fixed delay, which a busy machine can outrun, splitting a page's keys.)
+async fn prefetch(ctx: &Context<'_>, rows: &[upc_case::Model]) -> ApiResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let look = ctx.look_ahead();
+    let wants = |field: &str| {
+        look.field("edges").field("node").field(field).exists()
+            || look.field("nodes").field(field).exists()
+    };
+    let steps = wants("allowedSteps");
+    let loader = loader(ctx);
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let customers = async {
+        if wants("customer") {
+            loader
+                .load_many(rows.iter().map(|r| CustomerById(r.customer_id)))
+                .await?;
+        }
+        ApiResult::Ok(())
+    };
+    let services = async {
+        if wants("serviceName") || wants("serviceCode") {
+            loader
+                .load_many(rows.iter().map(|r| ServiceById(r.service_id)))
+                .await?;
+        }
+        ApiResult::Ok(())
+    };
+    let reports = async {
+        if steps || wants("reports") {
+            loader
+                .load_many(ids.iter().map(|id| ReportsOf(*id)))
+                .await?;
+        }
+        ApiResult::Ok(())
+    };
+    tokio::try_join!(
+        customers,
+        services,
+        reports,
+        children::<restriction::Entity>(loader, &ids, steps || wants("restrictions")),
+        children::<appeal::Entity>(loader, &ids, steps || wants("appeals")),
+        children::<stage_1_warning::Entity>(loader, &ids, steps || wants("stage1Warnings")),
+        children::<review::Entity>(loader, &ids, steps || wants("reviews")),
+        children::<determination::Entity>(loader, &ids, wants("determinations")),
+        children::<stage_2_decision::Entity>(loader, &ids, wants("stage2Decisions")),
+        children::<breach::Entity>(loader, &ids, wants("breaches")),
+        children::<letter::Entity>(loader, &ids, wants("letters")),
+    )?;
+    Ok(())
+}
+
+/// One batch of `E` records for the cases `ids`, when `wanted`.
+async fn children<E>(loader: &CaseDataLoader, ids: &[i64], wanted: bool) -> ApiResult<()>
+where
+    E: CaseChild,
+    E::Model: Send + Sync + Clone + 'static,
+{
+    if wanted {
+        loader
+            .load_many(ids.iter().map(|id| Of::<E>::case(*id)))
+            .await?;
+    }
+    Ok(())
+}
+
+fn loader<'a>(ctx: &Context<'a>) -> &'a CaseDataLoader {
+    ctx.data_unchecked::<CaseDataLoader>()
 }
 
 impl CaseNode {
@@ -124,17 +193,19 @@ impl CaseNode {
         E: CaseChild,
         E::Model: Send + Sync + Clone + 'static,
     {
-        Ok(loader(ctx)
+        let rows = loader(ctx)
             .load_one(Of::<E>::case(self.0.id))
             .await?
-            .unwrap_or_default())
+            .unwrap_or_default();
+        Ok(crate::access::case_records::<E>(ctx, &self.0, rows))
     }
 
     async fn all_reports(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReportWithTypes>> {
-        Ok(loader(ctx)
+        let rows = loader(ctx)
             .load_one(ReportsOf(self.0.id))
             .await?
-            .unwrap_or_default())
+            .unwrap_or_default();
+        Ok(crate::access::case_reports(ctx, &self.0, rows))
     }
 
     async fn service(&self, ctx: &Context<'_>) -> ApiResult<Option<service::Model>> {
@@ -244,6 +315,7 @@ impl CaseNode {
         Ok(loader(ctx)
             .load_one(CustomerById(self.0.customer_id))
             .await?
+            .inspect(|m| crate::access::note(ctx, "Customer", Some(self.0.id), Some(m.id)))
             .map(Customer::from))
     }
 
@@ -311,6 +383,14 @@ impl CaseNode {
     /// Restrictions, in force or not, oldest first (5.3).
     async fn restrictions(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Restriction>>> {
         let rows = self.children::<restriction::Entity>(ctx).await?;
+        // The plain-words description needs the directory's names: read only when asked for.
+        if !ctx.look_ahead().field("description").exists() {
+            return Ok(Some(
+                rows.into_iter()
+                    .map(|m| Restriction::new(m, String::new()))
+                    .collect(),
+            ));
+        }
         let names = loader(ctx).load_one(AllNames).await?.unwrap_or_default();
         Ok(Some(
             rows.into_iter()
@@ -751,6 +831,7 @@ impl CaseQuery {
         let mut rows = query.all(db).await?;
         let has_next = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
+        prefetch(ctx, &rows).await?;
         let mut connection = Connection::new(after_id > 0, has_next);
         for row in rows {
             connection.edges.push(Edge::new(row.id, CaseNode(row)));
@@ -808,6 +889,7 @@ impl CaseQuery {
             .all(db)
             .await?
             .into_iter()
+            .inspect(|m| crate::access::note(ctx, "Customer", None, Some(m.id)))
             .map(Customer::from)
             .collect())
     }
@@ -822,6 +904,7 @@ impl CaseQuery {
             .filter(visible_customers(&scope))
             .one(db)
             .await?
+            .inspect(|m| crate::access::note(ctx, "Customer", None, Some(m.id)))
             .map(Customer::from)
             .ok_or_else(|| ApiError::NotFound(format!("no customer {id} that you may see")))
     }

@@ -337,6 +337,7 @@ impl DeskQuery {
             .all(db)
             .await?
             .into_iter()
+            .inspect(|c| crate::access::note(ctx, "Contact", c.case_id, Some(c.customer_id)))
             .map(Contact::from)
             .collect())
     }

@@ -120,12 +120,50 @@ pub struct CaseLoader {
     db: DatabaseConnection,
     /// When set, only the behaviour reports made by this subject are loaded (elected Members).
     report_author: Option<String>,
+    /// The directory's names, read at most once per request (only for a per-request loader).
+    names: tokio::sync::OnceCell<std::sync::Arc<crate::letters::Names>>,
+    /// Serves one HTTP request (its cache may be used by a query), not a WebSocket connection.
+    per_request: bool,
+}
+
+/// The per-request loader of case records: with a cache, so a page's prefetched records answer
+/// every node of the page (the cache is switched off for mutations, see `http::limits`).
+pub type CaseDataLoader =
+    async_graphql::dataloader::DataLoader<CaseLoader, async_graphql::dataloader::HashMapCache>;
+
+/// A loader over `db` (`report_author` as in [`CaseLoader::new`]). `per_request`: it serves one
+/// HTTP request, so a query may answer from its cache; a WebSocket connection's loader lives
+/// across operations and never does.
+pub fn case_data_loader(
+    db: DatabaseConnection,
+    report_author: Option<String>,
+    per_request: bool,
+) -> CaseDataLoader {
+    let mut loader = CaseLoader::new(db, report_author);
+    loader.per_request = per_request;
+    let loader = async_graphql::dataloader::DataLoader::with_cache(
+        loader,
+        tokio::spawn,
+        async_graphql::dataloader::HashMapCache::default(),
+    );
+    loader.enable_all_cache(false);
+    loader
 }
 
 impl CaseLoader {
     /// A loader over `db`; `report_author` narrows behaviour reports to one reporter.
     pub fn new(db: DatabaseConnection, report_author: Option<String>) -> Self {
-        Self { db, report_author }
+        Self {
+            db,
+            report_author,
+            names: tokio::sync::OnceCell::new(),
+            per_request: false,
+        }
+    }
+
+    /// Whether this loader serves a single HTTP request.
+    pub fn per_request(&self) -> bool {
+        self.per_request
     }
 
     /// The database, for loaders defined next to the types they load.
@@ -150,7 +188,9 @@ where
             .order_by_asc(E::id_column().into_simple_expr())
             .all(&self.db)
             .await?;
-        let mut out: HashMap<Of<E>, Vec<E::Model>> = HashMap::new();
+        // Every key gets an answer, empty when the case has none, so the cache knows it too.
+        let mut out: HashMap<Of<E>, Vec<E::Model>> =
+            keys.iter().map(|k| (Of::case(k.0), Vec::new())).collect();
         for row in rows {
             out.entry(Of::case(E::case_of(&row))).or_default().push(row);
         }
@@ -201,7 +241,8 @@ impl Loader<ReportsOf> for CaseLoader {
                 .or_default()
                 .push(t.behaviour.as_str().to_string());
         }
-        let mut out: HashMap<ReportsOf, Vec<ReportWithTypes>> = HashMap::new();
+        let mut out: HashMap<ReportsOf, Vec<ReportWithTypes>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
         for report in reports {
             out.entry(ReportsOf(report.case_id))
                 .or_default()
@@ -269,7 +310,18 @@ impl Loader<AllNames> for CaseLoader {
     type Error = ApiError;
 
     async fn load(&self, _: &[AllNames]) -> Result<HashMap<AllNames, Self::Value>, Self::Error> {
-        let names = crate::lifecycle::names(&self.db).await?;
-        Ok(HashMap::from([(AllNames, std::sync::Arc::new(names))]))
+        let names = if self.per_request {
+            self.names
+                .get_or_try_init(|| async {
+                    crate::lifecycle::names(&self.db)
+                        .await
+                        .map(std::sync::Arc::new)
+                })
+                .await?
+                .clone()
+        } else {
+            std::sync::Arc::new(crate::lifecycle::names(&self.db).await?)
+        };
+        Ok(HashMap::from([(AllNames, names)]))
     }
 }

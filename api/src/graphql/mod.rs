@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod alerts;
+pub mod audit;
 pub mod cases;
 pub mod desk;
 mod directory;
@@ -30,6 +31,7 @@ pub struct Query(
     admin::AdminQuery,
     alerts::AlertQuery,
     desk::DeskQuery,
+    audit::AuditQuery,
 );
 
 /// Every mutation the API serves.
@@ -41,6 +43,7 @@ pub struct Mutation(
     alerts::AlertMutation,
     safety::SafetyMutation,
     desk::DeskMutation,
+    audit::SubjectAccessMutation,
 );
 
 /// Every subscription the API serves (over WebSocket at `/graphql/ws`). One object, named

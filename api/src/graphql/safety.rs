@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entities::enums::{
@@ -605,7 +605,7 @@ pub async fn exclusion_views(
     ctx: &Context<'_>,
     rows: Vec<exclusion::Model>,
 ) -> ApiResult<Vec<Exclusion>> {
-    let loader = ctx.data_unchecked::<DataLoader<CaseLoader>>();
+    let loader = ctx.data_unchecked::<crate::graphql::loaders::CaseDataLoader>();
     let mut links = loader
         .load_many(rows.iter().map(|r| EstablishmentsOf(r.id)))
         .await?;
@@ -623,7 +623,7 @@ pub async fn harassment_views(
     ctx: &Context<'_>,
     rows: Vec<harassment_referral::Model>,
 ) -> ApiResult<Vec<HarassmentReferral>> {
-    let loader = ctx.data_unchecked::<DataLoader<CaseLoader>>();
+    let loader = ctx.data_unchecked::<crate::graphql::loaders::CaseDataLoader>();
     let mut links = loader.load_many(rows.iter().map(|r| CallsOf(r.id))).await?;
     Ok(rows
         .into_iter()

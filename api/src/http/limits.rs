@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
-    NextResolve, NextValidation, ResolveInfo,
+    NextValidation,
 };
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
 use async_graphql::{
     ErrorExtensionValues, Request, Response, SchemaBuilder, ServerError, ServerResult,
-    ValidationResult, Value, Variables,
+    ValidationResult, Variables,
 };
 
 use crate::config::GraphqlLimits;
@@ -312,6 +312,12 @@ impl Extension for HardeningExtension {
         }
         let requested = self.operation_name.lock().ok().and_then(|n| n.clone());
         let (kind, root_fields) = describe(&doc, requested.as_deref());
+        // A query's loaders keep what they loaded for the rest of the request (the case list
+        // prefetches a page's records once); a mutation changes records between its root
+        // fields, so its loaders never answer from a cache.
+        if let Some(loader) = ctx.data_opt::<crate::graphql::loaders::CaseDataLoader>() {
+            loader.enable_all_cache(kind == Some("query") && loader.loader().per_request());
+        }
         if let Some(info) = ctx.data_opt::<Arc<OperationInfo>>() {
             info.update(|f| {
                 f.kind = kind;
@@ -363,14 +369,8 @@ impl Extension for HardeningExtension {
         }
     }
 
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        next.run(ctx, info).await.map_err(safe_field_error)
-    }
+    // No per-field hook: `request` above gives every field error without a code the same
+    // treatment once, at the end, instead of wrapping each of a page's hundreds of fields.
 }
 
 /// A field error leaves with a code. Errors from our resolvers already carry one (`ApiError`);
@@ -400,6 +400,7 @@ fn safe_field_error(err: ServerError) -> ServerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use async_graphql::Value;
 
     #[test]
     fn aliases_are_counted_in_operations_and_fragments() {

@@ -176,6 +176,9 @@ fn operation_document(op: &str, n: usize) -> (String, Value) {
         "Mutation.reportHarassmentToPolice" => r#"mutation { reportHarassmentToPolice(input: {harassmentReferralId: "999", version: 1, referredOn: "2026-01-05"}) { id } }"#.to_string(),
         "Mutation.logExclusionAppeal" => r#"mutation { logExclusionAppeal(input: {exclusionId: "999", receivedOn: "2026-01-05", grounds: "g"}) { id } }"#.to_string(),
         "Mutation.recordRecordingRequest" => r#"mutation { recordRecordingRequest(input: {caseId: "999", requestedAt: "2026-01-05T10:00:00Z", context: "c", agreed: true}) { id } }"#.to_string(),
+        "Query.auditEvents" => "{ auditEvents(first: 5) { nodes { id action } } }".to_string(),
+        "Query.accessRecords" => "{ accessRecords(first: 5) { nodes { id category } } }".to_string(),
+        "Mutation.subjectAccessBundle" => r#"mutation { subjectAccessBundle(customerId: "1") { generatedAt counts { kind count } } }"#.to_string(),
         other => panic!("the matrix test has no document for {other}: add one"),
     };
     (doc, json!({}))

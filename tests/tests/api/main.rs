@@ -1,7 +1,10 @@
 //! Black-box tests of the API: one test binary, so the throwaway PostgreSQL cluster is started
 //! once per run and every test gets its own fresh database.
 
+mod access_records;
 mod alerts;
+mod audit_chain;
+mod audit_queries;
 mod authorisation;
 mod compose;
 mod demo;
@@ -11,7 +14,9 @@ mod foundation;
 mod hardening;
 mod lifecycle;
 mod lifecycle_props;
+mod performance;
 mod queries;
 mod readme;
 mod safety;
 mod schema;
+mod subject_access;

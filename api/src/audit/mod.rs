@@ -1,11 +1,18 @@
 //! Writing audit events. Every mutation writes its event inside its own transaction, so a change
-//! and its record stand or fall together. (The tamper-evident chain is kept simple here: each
-//! event's hash covers the previous event's hash and its own content.)
+//! and its record stand or fall together.
+//!
+//! The events form a tamper-evident chain: each event's hash covers the previous event's hash
+//! and its own canonical content ([`chain`] documents the scheme), writers are serialised so the
+//! chain cannot fork, and the database refuses to change or delete an event (migration
+//! `m20261128_000007_audit_chain`). `upc-api audit verify` ([`verify`]) walks the chain.
+
+pub mod chain;
+pub mod command;
+pub mod verify;
 
 use chrono::Utc;
 use entities::audit_event;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect, Set};
-use sha2::{Digest, Sha256};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
 use crate::authz::RequestContext;
 use crate::error::ApiResult;
@@ -76,51 +83,59 @@ impl<'a> Change<'a> {
 }
 
 /// Append an audit event for `change` by the caller of `request`, on `txn`.
+///
+/// `txn` must be the mutation's transaction: the event commits or rolls back with the change,
+/// and on PostgreSQL the lock that keeps audit writers to one at a time is held until it ends.
 pub async fn record<C: ConnectionTrait>(
     txn: &C,
     request: &RequestContext,
     change: Change<'_>,
 ) -> ApiResult<()> {
-    let prev = audit_event::Entity::find()
-        .order_by_desc(audit_event::Column::Id)
-        .limit(1)
-        .one(txn)
+    chain::serialise_writers(txn).await?;
+    let prev_hash = chain::head(txn)
         .await?
-        .map(|e| e.hash);
+        .map_or_else(|| chain::GENESIS.to_string(), |(_, hash)| hash);
     let roles: Vec<&str> = request.principal.roles.iter().map(|r| r.as_str()).collect();
-    let occurred_at = Utc::now();
-    let content = serde_json::json!({
-        "occurred_at": occurred_at.to_rfc3339(),
-        "actor_sub": request.principal.subject,
-        "actor_roles": roles,
-        "action": change.action,
-        "entity_type": change.entity_type,
-        "entity_id": change.entity_id,
-        "case_id": change.case_id,
-        "before": change.before,
-        "after": change.after,
-        "reason": change.reason,
-        "request_id": request.request_id,
-    });
-    let mut hasher = Sha256::new();
-    hasher.update(prev.as_deref().unwrap_or("").as_bytes());
-    hasher.update(content.to_string().as_bytes());
-    let hash = format!("{:x}", hasher.finalize());
+    let actor_roles = roles.join(",");
+    let occurred_at = chain::to_micros(Utc::now());
+    // Hash the payload as it will read back from the database.
+    let before = change.before.map(chain::normalise_json);
+    let after = change.after.map(chain::normalise_json);
+    let payload_hash =
+        chain::payload_hash(before.as_ref(), after.as_ref(), change.reason.as_deref());
+    let hash = chain::EventFields {
+        occurred_at,
+        actor_sub: &request.principal.subject,
+        actor_name: request.principal.name.as_deref(),
+        actor_roles: &actor_roles,
+        action: change.action,
+        entity_type: change.entity_type,
+        entity_id: Some(&change.entity_id),
+        case_id: change.case_id,
+        request_id: Some(&request.request_id),
+        prev_hash: Some(&prev_hash),
+        payload_hash: Some(&payload_hash),
+        legacy_hash: None,
+    }
+    .hash();
     audit_event::ActiveModel {
         occurred_at: Set(occurred_at),
         actor_sub: Set(request.principal.subject.clone()),
         actor_name: Set(request.principal.name.clone()),
-        actor_roles: Set(roles.join(",")),
+        actor_roles: Set(actor_roles),
         action: Set(change.action.to_string()),
         entity_type: Set(change.entity_type.to_string()),
         entity_id: Set(Some(change.entity_id)),
         case_id: Set(change.case_id),
-        before: Set(change.before),
-        after: Set(change.after),
+        before: Set(before),
+        after: Set(after),
         reason: Set(change.reason),
         request_id: Set(Some(request.request_id.clone())),
-        prev_hash: Set(prev),
+        prev_hash: Set(Some(prev_hash)),
         hash: Set(hash),
+        payload_hash: Set(Some(payload_hash)),
+        legacy_hash: Set(None),
+        redacted_at: Set(None),
         ..Default::default()
     }
     .insert(txn)
