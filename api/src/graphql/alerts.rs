@@ -183,6 +183,10 @@ pub struct AlertQuery;
 impl AlertQuery {
     /// Restriction alerts for your services (5.5), newest first: staff see their own services';
     /// Legal Services and the Monitoring Officer every service's.
+    // Priced per row asked for (issue 8), like the case list.
+    #[graphql(
+        complexity = "1 + (first.unwrap_or(PAGE.0).clamp(1, PAGE.1) as usize) * child_complexity"
+    )]
     async fn notifications(
         &self,
         ctx: &Context<'_>,

@@ -472,6 +472,21 @@ hardened_tests! {
         assert!(default["errors"].is_null(), "{default}");
     }
 
+    async fn limits_complexity_prices_the_notifications_page(app) with |s| { s.graphql.max_complexity = 200; } {
+        let token = legal(&app);
+        let page = |n: i32| json!({
+            "query": "query Page($n: Int) { notifications(first: $n) { id event } }",
+            "variables": {"n": n}
+        });
+        // 1 + 99 rows x (id 1 + event 1) = 199: just under.
+        let (_, _, ok) = post_json(&app, &token, &page(99)).await;
+        assert!(ok["errors"].is_null(), "{ok}");
+        // 1 + 100 x 2 = 201: just over.
+        let (_, _, over) = post_json(&app, &token, &page(100)).await;
+        assert_eq!(code(&over), "GRAPHQL_VALIDATION_FAILED", "{over}");
+        assert_eq!(over["errors"][0]["extensions"]["limit"], "complexity");
+    }
+
     async fn limits_aliases_just_under_and_just_over(app) with |s| { s.graphql.max_aliases = 3; } {
         let token = legal(&app);
         let (_, _, ok) = post_json(&app, &token, &json!({"query": aliases(3)})).await;
