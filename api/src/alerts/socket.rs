@@ -112,7 +112,10 @@ async fn serve(socket: WebSocket, state: AppState) {
         return;
     };
     let connection = async_graphql::http::WebSocket::new(
-        SubscriptionsOnly(state.schema.clone()),
+        SubscriptionsOnly {
+            schema: state.schema.clone(),
+            limits: state.rate_limits.clone(),
+        },
         input,
         protocol,
     )
@@ -243,9 +246,13 @@ fn expiry(header: &str) -> Option<Instant> {
     Some(Instant::now() + Duration::from_secs(u64::try_from(left).unwrap_or(0)))
 }
 
-/// The schema, serving subscription operations only.
+/// The schema, serving subscription operations only; each `subscribe` counts against its
+/// user's rate limit like a request to `POST /graphql` (issue 8).
 #[derive(Clone)]
-struct SubscriptionsOnly(ApiSchema);
+struct SubscriptionsOnly {
+    schema: ApiSchema,
+    limits: Arc<crate::ratelimit::RateLimits>,
+}
 
 impl SubscriptionsOnly {
     fn refused() -> Response {
@@ -286,7 +293,26 @@ impl Executor for SubscriptionsOnly {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
         if is_subscription(&request) {
-            Executor::execute_stream(&self.0, request, session_data)
+            let subject = session_data
+                .as_ref()
+                .and_then(|data| data.get(&std::any::TypeId::of::<RequestContext>()))
+                .and_then(|context| context.downcast_ref::<RequestContext>())
+                .map(|context| context.principal.subject.clone());
+            if let Some(subject) = subject
+                && let Err(wait) = self.limits.check_user(&subject, 1)
+            {
+                tracing::info!(user = %subject, "subscription refused: rate limited");
+                let err: async_graphql::Error = ApiError::RateLimited {
+                    message: format!("too many requests: try again in {} s", wait.seconds()),
+                    retry_after_seconds: wait.seconds(),
+                }
+                .into();
+                return stream::once(future::ready(Response::from_errors(vec![
+                    err.into_server_error(Pos::default()),
+                ])))
+                .boxed();
+            }
+            Executor::execute_stream(&self.schema, request, session_data)
         } else {
             stream::once(future::ready(Self::refused())).boxed()
         }

@@ -605,3 +605,54 @@ async fn alerts_survive_a_dropped_listener_connection_on_postgres_5_5() {
     hou.lift(&case).await;
     assert_eq!(client.next_alert().await["event"], "lifted");
 }
+
+/// Each `subscribe` counts against its user's rate limit, as a request to `POST /graphql` does
+/// (issue 8), on both databases.
+mod each_subscription_counts_against_the_users_rate_limit {
+    use super::*;
+
+    fn adjust(s: &mut api::config::Settings) {
+        // Two at once, then one every ten seconds: none comes back during the test.
+        s.rate_limit.per_minute = 6;
+        s.rate_limit.burst = 2;
+    }
+
+    async fn run(app: TestApp) {
+        let hou = Service::new(&app, "HOU").await;
+        let mut client = connect(&app, &hou.token(Role::Officer)).await;
+        // Two subscriptions use the burst (they run, waiting for alerts: nothing arrives).
+        client.subscribe("1", &alerts_subscription()).await;
+        client.subscribe("2", &alerts_subscription()).await;
+        client.quiet().await;
+        // The third is refused with the same code as an HTTP request over the limit.
+        client.subscribe("3", &alerts_subscription()).await;
+        let payload = client.next_payload().await;
+        assert_eq!(
+            payload["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+            "{payload}"
+        );
+        assert!(
+            payload["errors"][0]["extensions"]["retryAfterSeconds"].as_u64() >= Some(1),
+            "{payload}"
+        );
+        // Another user is not held back (positive control on a second connection).
+        let mut other = connect(&app, &hou.token_as("someone-else", Role::Officer)).await;
+        other.subscribe("1", &alerts_subscription()).await;
+        other.quiet().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let app = TestApp::spawn_with(Backend::Sqlite, adjust)
+            .await
+            .expect("SQLite always available");
+        run(app).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(app) = TestApp::spawn_with(Backend::Postgres, adjust).await {
+            run(app).await;
+        }
+    }
+}
