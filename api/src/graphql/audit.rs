@@ -186,14 +186,69 @@ fn page(first: Option<i32>, after: Option<String>) -> ApiResult<(u64, i64)> {
     Ok((limit, after))
 }
 
-/// The filter's parts, parsed: `(case, customer, actor, from, to)`.
-type Parsed = (
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-);
+/// The filter's parts, parsed.
+struct Parsed {
+    case: Option<i64>,
+    customer: Option<i64>,
+    actor: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+}
+
+/// The columns a filter narrows, in one table: its id, case, actor and time.
+struct Columns<C> {
+    id: C,
+    case: C,
+    actor: C,
+    at: C,
+}
+
+impl Parsed {
+    /// Rows after `after_id` that match, in the table of `c`; `about` is the customer's
+    /// condition for that table (computed by the caller, when a customer is asked for).
+    fn condition<C: ColumnTrait>(
+        &self,
+        after_id: i64,
+        c: Columns<C>,
+        about: Option<Condition>,
+    ) -> Condition {
+        let mut cond = Condition::all().add(c.id.gt(after_id));
+        if let Some(case) = self.case {
+            cond = cond.add(c.case.eq(case));
+        }
+        if let Some(about) = about {
+            cond = cond.add(about);
+        }
+        if let Some(actor) = &self.actor {
+            cond = cond.add(c.actor.eq(actor.clone()));
+        }
+        if let Some(from) = self.from {
+            cond = cond.add(c.at.gte(from));
+        }
+        if let Some(to) = self.to {
+            cond = cond.add(c.at.lte(to));
+        }
+        cond
+    }
+}
+
+/// One page of `E` matching `cond`, by id, and whether more follow.
+async fn fetch_page<E: EntityTrait>(
+    db: &DatabaseConnection,
+    cond: Condition,
+    id: E::Column,
+    limit: u64,
+) -> ApiResult<(Vec<E::Model>, bool)> {
+    let mut rows = E::find()
+        .filter(cond)
+        .order_by_asc(id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let has_next = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, has_next))
+}
 
 fn parse_filter(filter: Option<AuditFilter>) -> ApiResult<Parsed> {
     let f = filter.unwrap_or_default();
@@ -216,7 +271,13 @@ fn parse_filter(filter: Option<AuditFilter>) -> ApiResult<Parsed> {
     if actor.as_deref() == Some("") {
         return Err(ApiError::bad_input("filter.actorSub", "actorSub is empty"));
     }
-    Ok((case, customer, actor, f.from, f.to))
+    Ok(Parsed {
+        case,
+        customer,
+        actor,
+        from: f.from,
+        to: f.to,
+    })
 }
 
 /// The customer an audit event is about, when it says: the customer record itself, or a
@@ -255,31 +316,23 @@ impl AuditQuery {
         caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let (limit, after_id) = page(first, after)?;
-        let (case, customer, actor, from, to) = parse_filter(filter)?;
-        let mut cond = Condition::all().add(audit_event::Column::Id.gt(after_id));
-        if let Some(case) = case {
-            cond = cond.add(audit_event::Column::CaseId.eq(case));
-        }
-        if let Some(customer) = customer {
-            cond = cond.add(about::audit_events_about(db, customer).await?);
-        }
-        if let Some(actor) = actor {
-            cond = cond.add(audit_event::Column::ActorSub.eq(actor));
-        }
-        if let Some(from) = from {
-            cond = cond.add(audit_event::Column::OccurredAt.gte(from));
-        }
-        if let Some(to) = to {
-            cond = cond.add(audit_event::Column::OccurredAt.lte(to));
-        }
-        let mut rows = audit_event::Entity::find()
-            .filter(cond)
-            .order_by_asc(audit_event::Column::Id)
-            .limit(limit + 1)
-            .all(db)
-            .await?;
-        let has_next = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
+        let parsed = parse_filter(filter)?;
+        let about = match parsed.customer {
+            Some(customer) => Some(about::audit_events_about(db, customer).await?),
+            None => None,
+        };
+        let cond = parsed.condition(
+            after_id,
+            Columns {
+                id: audit_event::Column::Id,
+                case: audit_event::Column::CaseId,
+                actor: audit_event::Column::ActorSub,
+                at: audit_event::Column::OccurredAt,
+            },
+            about,
+        );
+        let (rows, has_next) =
+            fetch_page::<audit_event::Entity>(db, cond, audit_event::Column::Id, limit).await?;
         let mut connection = Connection::new(after_id > 0, has_next);
         for row in rows {
             for path in [&["nodes"][..], &["edges", "node"][..]] {
@@ -310,31 +363,20 @@ impl AuditQuery {
         caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let (limit, after_id) = page(first, after)?;
-        let (case, customer, actor, from, to) = parse_filter(filter)?;
-        let mut cond = Condition::all().add(access_record::Column::Id.gt(after_id));
-        if let Some(case) = case {
-            cond = cond.add(access_record::Column::CaseId.eq(case));
-        }
-        if let Some(customer) = customer {
-            cond = cond.add(about::access_records_about(customer));
-        }
-        if let Some(actor) = actor {
-            cond = cond.add(access_record::Column::ActorSub.eq(actor));
-        }
-        if let Some(from) = from {
-            cond = cond.add(access_record::Column::OccurredAt.gte(from));
-        }
-        if let Some(to) = to {
-            cond = cond.add(access_record::Column::OccurredAt.lte(to));
-        }
-        let mut rows = access_record::Entity::find()
-            .filter(cond)
-            .order_by_asc(access_record::Column::Id)
-            .limit(limit + 1)
-            .all(db)
-            .await?;
-        let has_next = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
+        let parsed = parse_filter(filter)?;
+        let about = parsed.customer.map(about::access_records_about);
+        let cond = parsed.condition(
+            after_id,
+            Columns {
+                id: access_record::Column::Id,
+                case: access_record::Column::CaseId,
+                actor: access_record::Column::ActorSub,
+                at: access_record::Column::OccurredAt,
+            },
+            about,
+        );
+        let (rows, has_next) =
+            fetch_page::<access_record::Entity>(db, cond, access_record::Column::Id, limit).await?;
         let mut connection = Connection::new(after_id > 0, has_next);
         for row in rows {
             connection
