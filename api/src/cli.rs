@@ -3,6 +3,10 @@
 
 use clap::{Parser, Subcommand};
 
+mod entry;
+
+pub use entry::{BackgroundTask, main, shutdown_signal};
+
 /// The UPC case system's API server.
 #[derive(Debug, Parser)]
 #[command(name = "upc-api", version, about)]

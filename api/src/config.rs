@@ -72,6 +72,13 @@ settings_table! {
     "metrics_enabled" => "UPC_METRICS_ENABLED", "true", "Serve Prometheus metrics at `/metrics`.";
     // --- accountability (issue 7): subject access requests
     "subject_access_staff_names" => "UPC_SUBJECT_ACCESS_STAFF_NAMES", "redacted", "In a subject access bundle, names and sign-in ids of council staff and Members: `redacted` or `shown`.";
+    // --- reporting worker (issue 6): the report job queue
+    "worker_poll_ms" => "UPC_WORKER_POLL_MS", "1000", "How often an idle reporting worker looks for a queued report job (milliseconds, at least 10).";
+    "worker_lease_seconds" => "UPC_WORKER_LEASE_SECONDS", "60", "A worker's lease on the job it runs; renewed every third of it, and a job whose worker stopped renewing is run again once it lapses.";
+    "worker_retry_base_seconds" => "UPC_WORKER_RETRY_BASE_SECONDS", "30", "Back-off before retrying a failed report job: this many seconds × 2^(attempts − 1).";
+    "worker_shutdown_grace_seconds" => "UPC_WORKER_SHUTDOWN_GRACE_SECONDS", "30", "On SIGTERM or Ctrl-C: longest a worker waits for its running job to finish before handing it back to the queue.";
+    "retention_years_after_restriction" => "UPC_RETENTION_YEARS_AFTER_RESTRICTION", "6", "Retention: a closed case is anonymised this many whole years after its last restriction or exclusion ended (1–100).";
+    "retention_years_after_closure" => "UPC_RETENTION_YEARS_AFTER_CLOSURE", "2", "Retention: a case closed without any restriction or exclusion is anonymised this many whole years after it closed (1–100).";
 }
 
 /// Where appeals go, from section 6.1 of the policy.
@@ -202,6 +209,26 @@ pub struct Settings {
     pub metrics_enabled: bool,
     /// Staff names in subject access bundles: redacted or shown (issue 7).
     pub subject_access_staff_names: crate::subject_access::StaffNames,
+    /// The reporting worker's queue settings (issue 6).
+    pub worker: WorkerSettings,
+    /// Retention schedule: years after a case's last restriction or exclusion ended.
+    pub retention_years_after_restriction: u32,
+    /// Retention schedule: years after a case closed without restriction or exclusion.
+    pub retention_years_after_closure: u32,
+}
+
+/// A retention period in whole years, 1 to 100.
+fn years(raw: &BTreeMap<&'static str, Raw>, key: &str, default: u32) -> Result<u32, ConfigError> {
+    let value = number(raw, key)?.unwrap_or(default);
+    if (1..=100).contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(
+            raw,
+            key,
+            "must be a whole number of years from 1 to 100",
+        ))
+    }
 }
 
 /// A setting that could not be used: says which one, where it came from and why.
@@ -385,6 +412,9 @@ impl Settings {
             db_acquire_timeout_seconds: hardening.db_acquire_timeout_seconds,
             db_statement_timeout_seconds: hardening.db_statement_timeout_seconds,
             metrics_enabled: hardening.metrics_enabled,
+            retention_years_after_restriction: years(raw, "retention_years_after_restriction", 6)?,
+            retention_years_after_closure: years(raw, "retention_years_after_closure", 2)?,
+            worker: WorkerSettings::from_raw(raw)?,
             subject_access_staff_names: match string(raw, "subject_access_staff_names")?
                 .as_deref()
                 .map(str::trim)
@@ -553,6 +583,50 @@ impl Hardening {
             db_statement_timeout_seconds: number(raw, "db_statement_timeout_seconds")?
                 .unwrap_or(30),
             metrics_enabled: boolean(raw, "metrics_enabled")?.unwrap_or(true),
+        })
+    }
+}
+
+/// The reporting worker's queue settings (issue 6): `worker_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerSettings {
+    /// How often an idle worker looks for a job, in milliseconds.
+    pub poll_ms: u64,
+    /// Length of a worker's lease on its job, in seconds.
+    pub lease_seconds: u64,
+    /// Retry back-off base, in seconds (× 2^(attempts − 1)).
+    pub retry_base_seconds: u64,
+    /// Longest wait for the running job at shutdown, in seconds.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl WorkerSettings {
+    fn from_raw(raw: &BTreeMap<&'static str, Raw>) -> Result<Self, ConfigError> {
+        let poll_ms: u64 = number(raw, "worker_poll_ms")?.unwrap_or(1000);
+        if poll_ms < 10 {
+            return Err(invalid(raw, "worker_poll_ms", "must be at least 10"));
+        }
+        let lease_seconds: u64 = number(raw, "worker_lease_seconds")?.unwrap_or(60);
+        if !(1..=86_400).contains(&lease_seconds) {
+            return Err(invalid(
+                raw,
+                "worker_lease_seconds",
+                "must be from 1 to 86400 seconds",
+            ));
+        }
+        let retry_base_seconds: u64 = number(raw, "worker_retry_base_seconds")?.unwrap_or(30);
+        if retry_base_seconds > 86_400 {
+            return Err(invalid(
+                raw,
+                "worker_retry_base_seconds",
+                "must be from 0 to 86400 seconds",
+            ));
+        }
+        Ok(Self {
+            poll_ms,
+            lease_seconds,
+            retry_base_seconds,
+            shutdown_grace_seconds: number(raw, "worker_shutdown_grace_seconds")?.unwrap_or(30),
         })
     }
 }

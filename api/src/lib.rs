@@ -19,6 +19,7 @@ pub mod letters;
 pub mod lifecycle;
 pub mod metrics;
 pub mod ratelimit;
+pub mod reports;
 pub mod seed;
 pub mod server;
 pub mod subject_access;

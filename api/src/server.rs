@@ -92,6 +92,9 @@ impl App {
                 legal_services_address: settings.legal_services_address.clone(),
             },
             &settings.graphql,
+            crate::reports::jobs::ReportSettings {
+                year_start_month: settings.reporting_year_start_month,
+            },
         );
         Self {
             state: AppState {
@@ -174,6 +177,12 @@ pub fn router(state: AppState) -> Router {
             get(crate::http::graphql::get).post(crate::http::graphql::post),
         )
         .route("/graphql/ws", get(crate::alerts::socket::graphql_ws))
+        .route("/reports/{id}/{file}", get(crate::http::reports::download))
+        .route("/feeds/decisions", get(crate::http::reports::decisions))
+        .route(
+            "/feeds/restrictions",
+            get(crate::http::reports::restrictions),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     if settings.metrics_enabled {

@@ -422,6 +422,28 @@ text_enum! {
         Failed => "failed",
     }
 }
+text_enum! {
+    /// What the retention schedule anonymised (issue 7, item 4).
+    DisposalEntity {
+        /// A case and its records.
+        Case => "upc_case",
+        /// A customer's identity and contact details.
+        Customer => "customer",
+    }
+}
+
+text_enum! {
+    /// The rule of the retention schedule under which something was anonymised.
+    DisposalRule {
+        /// The case's last restriction or exclusion ended long enough ago.
+        RestrictionsEnded => "restrictions_ended",
+        /// The case closed without any restriction or exclusion long enough ago.
+        ClosedWithoutRestriction => "closed_without_restriction",
+        /// Every case of the customer has been anonymised.
+        AllCasesDisposed => "all_cases_disposed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -493,6 +515,8 @@ mod tests {
         spellings_agree(LetterKind::ALL);
         spellings_agree(ReportEdition::ALL);
         spellings_agree(ReportJobStatus::ALL);
+        spellings_agree(DisposalEntity::ALL);
+        spellings_agree(DisposalRule::ALL);
     }
 
     #[test]

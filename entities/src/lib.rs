@@ -19,6 +19,7 @@ pub mod contact;
 pub mod customer;
 pub mod customer_member;
 pub mod determination;
+pub mod disposal;
 pub mod establishment;
 pub mod exclusion;
 pub mod exclusion_establishment;

@@ -19,6 +19,7 @@ pub use crate::contact::Entity as Contact;
 pub use crate::customer::Entity as Customer;
 pub use crate::customer_member::Entity as CustomerMember;
 pub use crate::determination::Entity as Determination;
+pub use crate::disposal::Entity as Disposal;
 pub use crate::establishment::Entity as Establishment;
 pub use crate::exclusion::Entity as Exclusion;
 pub use crate::exclusion_establishment::Entity as ExclusionEstablishment;

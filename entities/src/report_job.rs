@@ -42,6 +42,11 @@ pub struct Model {
     pub started_at: Option<DateTimeUtc>,
     /// When it finished.
     pub finished_at: Option<DateTimeUtc>,
+    /// The request's identity (year, edition, services): unique among queued and running jobs,
+    /// so asking again for the same report returns the one already on its way.
+    pub request_key: Option<String>,
+    /// When the worker holding the lease last renewed it.
+    pub heartbeat_at: Option<DateTimeUtc>,
     /// Optimistic-concurrency version: starts at 1 and goes up by one on every update.
     pub version: i64,
     /// When the row was created.

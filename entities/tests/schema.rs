@@ -77,6 +77,7 @@ async fn every_entity_reads_from_the_migrated_schema() {
     assert_readable!(db, read, HarassmentReferral);
     assert_readable!(db, read, HarassmentReferralCall);
     assert_readable!(db, read, AccessRecord);
+    assert_readable!(db, read, Disposal);
     let mut tables = migration::table_names();
     tables.sort_unstable();
     read.sort_unstable();
@@ -145,6 +146,16 @@ async fn enum_checks_list_exactly_the_rust_values() {
             stored(entities::access_record::AccessCategory::ALL),
         ),
         ("report_job", "status", stored(ReportJobStatus::ALL)),
+        (
+            "disposal",
+            "entity_type",
+            stored(entities::enums::DisposalEntity::ALL),
+        ),
+        (
+            "disposal",
+            "rule",
+            stored(entities::enums::DisposalRule::ALL),
+        ),
         (
             "notification",
             "event",

@@ -15,6 +15,8 @@ mod m20261128_000006_health_and_safety;
 mod m20261128_000007_audit_chain;
 mod m20261128_000008_access_record;
 mod m20261128_000009_desk_indexes;
+mod m20261128_000010_report_queue;
+mod m20261128_000011_retention;
 mod new_table;
 
 /// Runs the UPC schema migrations in order.
@@ -32,6 +34,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_audit_chain::Migration),
             Box::new(m20261128_000008_access_record::Migration),
             Box::new(m20261128_000009_desk_indexes::Migration),
+            Box::new(m20261128_000010_report_queue::Migration),
+            Box::new(m20261128_000011_retention::Migration),
         ]
     }
 }
@@ -45,6 +49,7 @@ pub fn table_names() -> Vec<&'static str> {
     names.extend_from_slice(m20261128_000004_notifications::TABLE_NAMES);
     names.extend_from_slice(m20261128_000006_health_and_safety::TABLE_NAMES);
     names.extend_from_slice(m20261128_000008_access_record::TABLE_NAMES);
+    names.extend_from_slice(m20261128_000011_retention::TABLE_NAMES);
     names
 }
 

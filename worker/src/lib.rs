@@ -2,4 +2,9 @@
 //! the Standards Committee (policy section 8).
 
 pub mod cli;
+pub mod output;
+pub mod queue;
+pub mod report;
+pub mod retention;
+pub mod runner;
 pub mod startup;

@@ -44,7 +44,11 @@ impl Extension for PolicyGuardExtension {
             let err: async_graphql::Error = ApiError::Unauthenticated.into();
             return Err(err.into_server_error(info.field.name.pos));
         };
-        match verdict(info.parent_type, info.name, &request.principal.roles) {
+        match verdict(
+            policy_type(info.parent_type),
+            info.name,
+            &request.principal.roles,
+        ) {
             Verdict::Allow => next.run(ctx, info).await,
             outcome => {
                 tracing::warn!(
@@ -65,6 +69,20 @@ impl Extension for PolicyGuardExtension {
                 Err(forbidden_at(err, &info))
             }
         }
+    }
+}
+
+/// Parts of the root `Subscription` type with their own object: their fields resolve with the
+/// part's name as parent, and the policy lists them under `Subscription` (see
+/// `graphql::reports::SubscriptionRoot`).
+pub const SUBSCRIPTION_PARTS: &[&str] = &["ReportSubscription"];
+
+/// The type name the policy lists a field under.
+fn policy_type(parent_type: &str) -> &str {
+    if SUBSCRIPTION_PARTS.contains(&parent_type) {
+        "Subscription"
+    } else {
+        parent_type
     }
 }
 

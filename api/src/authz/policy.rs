@@ -107,6 +107,33 @@ pub const SUBJECT_ACCESS: &[Role] = &[LegalServices];
 /// Who marks letters sent: Legal Services writes every decision to the customer; a Head of
 /// Service sends their Stage 1 warnings.
 pub const LETTER_SENDERS: &[Role] = &[LegalServices, HeadOfService];
+/// Who asks for the annual report and follows its jobs (8.1): the Monitoring Officer, who
+/// presents it, and Legal Services, who keep the central record.
+pub const REPORT_REQUESTERS: &[Role] = &[MonitoringOfficer, LegalServices];
+/// Who reads finished annual reports: those who ask for them, and the Standards Committee, to
+/// whom the report is made (8.2). The report is anonymised; the Committee still reads no free
+/// text about a person (`ReportCaseRow.notes`) and downloads the public edition's files only.
+pub const REPORT_READERS: &[Role] = &[MonitoringOfficer, LegalServices, StandardsCommittee];
+/// Who pulls the live fact feeds (decisions and restrictions) for Power BI: those who read case
+/// process records, each scoped to the cases they may see (5.4); names only for those who may
+/// read a customer's name (`Customer.displayName`).
+pub const FACT_FEED_READERS: &[Role] = CASE_PROCESS;
+
+/// Plain HTTP endpoints outside GraphQL (issue 6): `METHOD path` → roles that may call them.
+pub const HTTP_ENDPOINTS: &[(&str, &[Role])] = &[
+    ("GET /reports/{id}/{file}", REPORT_READERS),
+    ("GET /feeds/decisions", FACT_FEED_READERS),
+    ("GET /feeds/restrictions", FACT_FEED_READERS),
+];
+
+/// May a caller holding `roles` call HTTP endpoint `endpoint` (a key of [`HTTP_ENDPOINTS`])?
+/// Unlisted endpoints are refused.
+pub fn http_allowed<'r>(endpoint: &str, roles: impl IntoIterator<Item = &'r Role>) -> bool {
+    HTTP_ENDPOINTS
+        .iter()
+        .find(|(key, _)| *key == endpoint)
+        .is_some_and(|(_, allowed)| roles.into_iter().any(|r| allowed.contains(r)))
+}
 
 /// Queries and mutations: `Type.field` → roles that may call it.
 pub const OPERATIONS: &[(&str, &[Role])] = &[
@@ -202,6 +229,11 @@ pub const OPERATIONS: &[(&str, &[Role])] = &[
     ("Query.auditEvents", ALL_SERVICES),
     ("Query.accessRecords", ALL_SERVICES),
     ("Mutation.subjectAccessBundle", SUBJECT_ACCESS),
+    // --- The annual report (issue 6, section 8) ---
+    ("Query.reportJob", REPORT_READERS),
+    ("Query.reportJobs", REPORT_READERS),
+    ("Mutation.requestAnnualReport", REPORT_REQUESTERS),
+    ("Subscription.reportJobUpdated", REPORT_REQUESTERS),
 ];
 
 /// Object fields: `Type.field` → who may read it.
@@ -561,6 +593,144 @@ pub const FIELDS: &[(&str, Access)] = &[
     ("SubjectAccessBundle.counts", Access::Reachable),
     ("SubjectAccessCount.kind", Access::Reachable),
     ("SubjectAccessCount.count", Access::Reachable),
+    // --- The annual report (issue 6, section 8) ---
+    ("ReportJob.id", Access::Reachable),
+    ("ReportJob.reportingYear", Access::Reachable),
+    ("ReportJob.label", Access::Reachable),
+    ("ReportJob.edition", Access::Reachable),
+    ("ReportJob.services", Access::Reachable),
+    ("ReportJob.status", Access::Reachable),
+    ("ReportJob.progress", Access::Reachable),
+    ("ReportJob.attempts", Access::Reachable),
+    ("ReportJob.maxAttempts", Access::Reachable),
+    ("ReportJob.error", Access::Roles(REPORT_REQUESTERS)),
+    ("ReportJob.requestedBy", Access::Roles(REPORT_REQUESTERS)),
+    ("ReportJob.createdAt", Access::Reachable),
+    ("ReportJob.startedAt", Access::Reachable),
+    ("ReportJob.finishedAt", Access::Reachable),
+    ("ReportJob.version", Access::Reachable),
+    ("ReportJob.artifacts", Access::Reachable),
+    ("ReportJob.report", Access::Reachable),
+    ("ReportJobConnection.edges", Access::Reachable),
+    ("ReportJobConnection.nodes", Access::Reachable),
+    ("ReportJobConnection.pageInfo", Access::Reachable),
+    ("ReportJobEdge.cursor", Access::Reachable),
+    ("ReportJobEdge.node", Access::Reachable),
+    ("ReportArtifact.name", Access::Reachable),
+    ("ReportArtifact.contentType", Access::Reachable),
+    ("ReportArtifact.sizeBytes", Access::Reachable),
+    ("ReportArtifact.sha256", Access::Reachable),
+    ("ReportArtifact.url", Access::Reachable),
+    ("AnnualReport.formatVersion", Access::Reachable),
+    ("AnnualReport.edition", Access::Reachable),
+    ("AnnualReport.reportingYear", Access::Reachable),
+    ("AnnualReport.reportingYearLabel", Access::Reachable),
+    ("AnnualReport.previousYearLabel", Access::Reachable),
+    ("AnnualReport.periodStart", Access::Reachable),
+    ("AnnualReport.periodEnd", Access::Reachable),
+    ("AnnualReport.services", Access::Reachable),
+    ("AnnualReport.servicesSubset", Access::Reachable),
+    ("AnnualReport.generatedAt", Access::Reachable),
+    ("AnnualReport.narrative", Access::Reachable),
+    ("AnnualReport.summary", Access::Reachable),
+    ("AnnualReport.byService", Access::Reachable),
+    ("AnnualReport.byStage", Access::Reachable),
+    ("AnnualReport.byRestrictionType", Access::Reachable),
+    ("AnnualReport.serviceByRestrictionType", Access::Reachable),
+    ("AnnualReport.monthly", Access::Reachable),
+    ("AnnualReport.cases", Access::Reachable),
+    ("ReportService.id", Access::Reachable),
+    ("ReportService.code", Access::Reachable),
+    ("ReportService.name", Access::Reachable),
+    ("ReportSummaryRow.reportingYear", Access::Reachable),
+    ("ReportSummaryRow.metric", Access::Reachable),
+    ("ReportSummaryRow.count", Access::Reachable),
+    ("ReportSummaryRow.previousCount", Access::Reachable),
+    ("ReportSummaryRow.countSuppressed", Access::Reachable),
+    (
+        "ReportSummaryRow.previousCountSuppressed",
+        Access::Reachable,
+    ),
+    ("ReportServiceRow.reportingYear", Access::Reachable),
+    ("ReportServiceRow.serviceCode", Access::Reachable),
+    ("ReportServiceRow.serviceName", Access::Reachable),
+    ("ReportServiceRow.metric", Access::Reachable),
+    ("ReportServiceRow.count", Access::Reachable),
+    ("ReportServiceRow.previousCount", Access::Reachable),
+    ("ReportServiceRow.countSuppressed", Access::Reachable),
+    (
+        "ReportServiceRow.previousCountSuppressed",
+        Access::Reachable,
+    ),
+    ("ReportStageRow.reportingYear", Access::Reachable),
+    ("ReportStageRow.stage", Access::Reachable),
+    ("ReportStageRow.metric", Access::Reachable),
+    ("ReportStageRow.count", Access::Reachable),
+    ("ReportStageRow.previousCount", Access::Reachable),
+    ("ReportStageRow.countSuppressed", Access::Reachable),
+    ("ReportStageRow.previousCountSuppressed", Access::Reachable),
+    ("ReportRestrictionTypeRow.reportingYear", Access::Reachable),
+    (
+        "ReportRestrictionTypeRow.restrictionType",
+        Access::Reachable,
+    ),
+    ("ReportRestrictionTypeRow.metric", Access::Reachable),
+    ("ReportRestrictionTypeRow.count", Access::Reachable),
+    ("ReportRestrictionTypeRow.previousCount", Access::Reachable),
+    (
+        "ReportRestrictionTypeRow.countSuppressed",
+        Access::Reachable,
+    ),
+    (
+        "ReportRestrictionTypeRow.previousCountSuppressed",
+        Access::Reachable,
+    ),
+    (
+        "ReportServiceRestrictionRow.reportingYear",
+        Access::Reachable,
+    ),
+    ("ReportServiceRestrictionRow.serviceCode", Access::Reachable),
+    ("ReportServiceRestrictionRow.serviceName", Access::Reachable),
+    (
+        "ReportServiceRestrictionRow.restrictionType",
+        Access::Reachable,
+    ),
+    ("ReportServiceRestrictionRow.metric", Access::Reachable),
+    ("ReportServiceRestrictionRow.count", Access::Reachable),
+    (
+        "ReportServiceRestrictionRow.previousCount",
+        Access::Reachable,
+    ),
+    (
+        "ReportServiceRestrictionRow.countSuppressed",
+        Access::Reachable,
+    ),
+    (
+        "ReportServiceRestrictionRow.previousCountSuppressed",
+        Access::Reachable,
+    ),
+    ("ReportMonthRow.reportingYear", Access::Reachable),
+    ("ReportMonthRow.month", Access::Reachable),
+    ("ReportMonthRow.metric", Access::Reachable),
+    ("ReportMonthRow.count", Access::Reachable),
+    ("ReportMonthRow.previousCount", Access::Reachable),
+    ("ReportMonthRow.countSuppressed", Access::Reachable),
+    ("ReportMonthRow.previousCountSuppressed", Access::Reachable),
+    ("ReportCaseRow.reportingYear", Access::Reachable),
+    ("ReportCaseRow.caseReference", Access::Reachable),
+    ("ReportCaseRow.serviceCode", Access::Reachable),
+    ("ReportCaseRow.stageAtYearEnd", Access::Reachable),
+    ("ReportCaseRow.openedOn", Access::Reachable),
+    ("ReportCaseRow.closedOn", Access::Reachable),
+    ("ReportCaseRow.restrictionTypes", Access::Reachable),
+    ("ReportCaseRow.warningBeforeStage2", Access::Reachable),
+    ("ReportCaseRow.appealRightsGiven", Access::Reachable),
+    ("ReportCaseRow.appealDecided", Access::Reachable),
+    ("ReportCaseRow.customerTold", Access::Reachable),
+    ("ReportCaseRow.reviewWithinPeriod", Access::Reachable),
+    ("ReportCaseRow.adjustmentsConsidered", Access::Reachable),
+    ("ReportCaseRow.policyFollowed", Access::Reachable),
+    ("ReportCaseRow.notes", Access::Roles(REPORT_REQUESTERS)),
 ];
 
 /// The policy's verdict on one field for one set of roles.
@@ -673,6 +843,19 @@ pub fn markdown() -> String {
             out.push('\n');
         }
     }
+    out.push_str("\n## HTTP endpoints\n\nDownloads and feeds outside GraphQL, with the same bearer token. `GET /reports/{id}/{file}`: the Standards Committee gets finished jobs' public-edition files only (an internal edition's files hold free text about people; it reads that edition through GraphQL, without `ReportCaseRow.notes`). The feeds' rows are scoped like cases (5.4), and carry `customer_name` only for roles that may read `Customer.displayName`.\n\n");
+    header(&mut out, "endpoint");
+    for (endpoint, allowed) in HTTP_ENDPOINTS {
+        out.push_str(&format!("| `{endpoint}` |"));
+        for r in Role::ALL {
+            out.push_str(if allowed.contains(&r) {
+                " ✓ |"
+            } else {
+                " · |"
+            });
+        }
+        out.push('\n');
+    }
     out
 }
 
@@ -735,6 +918,39 @@ mod tests {
             verdict("Mutation", "createService", &[LegalServices]),
             Verdict::Deny
         );
+    }
+
+    #[test]
+    fn the_committee_reads_the_annual_report_but_not_its_free_text_8_2() {
+        assert_eq!(
+            verdict("Query", "reportJob", &[StandardsCommittee]),
+            Verdict::Allow
+        );
+        assert_eq!(
+            verdict("Mutation", "requestAnnualReport", &[StandardsCommittee]),
+            Verdict::Deny
+        );
+        assert_eq!(
+            verdict("ReportCaseRow", "notes", &[StandardsCommittee]),
+            Verdict::Deny
+        );
+        assert_eq!(
+            verdict("ReportCaseRow", "notes", &[MonitoringOfficer]),
+            Verdict::Allow
+        );
+        assert!(http_allowed(
+            "GET /reports/{id}/{file}",
+            &[StandardsCommittee]
+        ));
+        for role in [Officer, Admin, ElectedMember] {
+            assert!(!http_allowed("GET /reports/{id}/{file}", &[role]));
+            assert_eq!(
+                verdict("Mutation", "requestAnnualReport", &[role]),
+                Verdict::Deny
+            );
+        }
+        assert!(!http_allowed("GET /feeds/decisions", &[Admin]));
+        assert!(!http_allowed("GET /feeds/unknown", &[LegalServices]));
     }
 
     #[test]

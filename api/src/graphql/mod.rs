@@ -11,6 +11,7 @@ mod ids;
 pub mod loaders;
 mod me;
 pub mod records;
+pub mod reports;
 pub mod safety;
 pub mod steps;
 mod system;
@@ -32,6 +33,7 @@ pub struct Query(
     alerts::AlertQuery,
     desk::DeskQuery,
     audit::AuditQuery,
+    reports::ReportQuery,
 );
 
 /// Every mutation the API serves.
@@ -44,11 +46,13 @@ pub struct Mutation(
     safety::SafetyMutation,
     desk::DeskMutation,
     audit::SubjectAccessMutation,
+    reports::ReportMutation,
 );
 
-/// Every subscription the API serves (over WebSocket at `/graphql/ws`). One object, named
-/// `Subscription`: the policy guard sees a subscription field's parent as the object's own name.
-pub type Subscription = alerts::AlertSubscription;
+/// Every subscription the API serves (over WebSocket at `/graphql/ws`). One type, named
+/// `Subscription`: the live alerts' object with the report jobs' fields added (see
+/// [`reports::SubscriptionRoot`]); the policy guard reads both parts' fields as `Subscription`'s.
+pub type Subscription = reports::SubscriptionRoot;
 
 /// The API's schema type.
 pub type ApiSchema = Schema<Query, Mutation, Subscription>;
@@ -58,6 +62,7 @@ pub fn build_schema(
     db: sea_orm::DatabaseConnection,
     settings: crate::lifecycle::LifecycleSettings,
     limits: &crate::config::GraphqlLimits,
+    reports: crate::reports::jobs::ReportSettings,
 ) -> ApiSchema {
     let builder = Schema::build(
         Query::default(),
@@ -69,7 +74,8 @@ pub fn build_schema(
         sea_orm::ConnectionTrait::get_database_backend(&db),
     ))
     .data(db)
-    .data(settings);
+    .data(settings)
+    .data(reports);
     crate::http::limits::apply(builder, limits).finish()
 }
 

@@ -39,6 +39,8 @@ fn route_label(path: &str) -> &'static str {
         "/readyz" => "/readyz",
         "/metrics" => "/metrics",
         p if p.starts_with("/graphql/") => "/graphql/*",
+        p if p.starts_with("/reports/") => "/reports/*",
+        p if p.starts_with("/feeds/") => "/feeds/*",
         _ => "other",
     }
 }

@@ -5,6 +5,7 @@
 pub mod graphql;
 pub mod limits;
 pub mod middleware;
+pub mod reports;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

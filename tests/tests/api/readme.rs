@@ -41,5 +41,9 @@ fn ci_runs_the_readme_test_command_with_postgres_required() {
 #[test]
 fn readme_run_command_names_a_real_binary() {
     let readme = read("README.md");
-    assert!(readme.contains("cargo run -p api --bin upc-api\n"));
+    assert!(readme.contains("```sh\ncargo run --bin upc\n```"));
+    assert!(
+        std::path::Path::new(&format!("{ROOT}/worker/src/bin/upc.rs")).exists(),
+        "the quick start's binary `upc` is in the worker package"
+    );
 }

@@ -1,0 +1,1349 @@
+//! Issue 6: every figure of the annual report equals an independent SQL count, on both
+//! databases.
+//!
+//! A small synthetic data set (`api::seed`) plus a few hand-made records (exclusions of each
+//! kind, police referrals, breaches of an exclusion, records that fail each policy check,
+//! timestamps either side of local midnight at a year end) is reported on for several years and
+//! a subset of services; each table is checked cell by cell against raw SQL written here, with
+//! the period bounds computed here (Europe/London midnights). The public edition is then checked
+//! to withhold exactly the counts from 1 to 4.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use api::reports::model::{
+    AnnualReport, CaseRow, Check, Edition, Figure, METRICS, RESTRICTION_METRICS, STAGES, stage_of,
+};
+use chrono::{DateTime, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Europe::London;
+use entities::enums::{
+    AppealOutcome, ConsultedRole, ExclusionAgreedByRole, ExclusionKind, PoliceReferralReason,
+    RestrictionKind, RestrictionStatus, WarningStatus,
+};
+use entities::restriction_parameters::{RestrictionParameters, TimeLimits};
+use entities::{
+    appeal, behaviour_report, breach, exclusion, police_referral, stage_1_warning, stage_2_decision,
+};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, QueryResult, Set, Statement};
+use tests::{TestApp, db_tests};
+use worker::report::{ReportRequest, build};
+
+const YEAR_END_STAGES: &[&str] = &[
+    "reported",
+    "determined_unreasonable",
+    "stage_1_warning",
+    "stage_2_restricted",
+    "closed",
+];
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a date")
+}
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    date(y, m, d)
+        .and_time(NaiveTime::from_hms_opt(h, min, 0).expect("a time"))
+        .and_utc()
+}
+
+/// The UTC instant of local (Europe/London) midnight starting `day`.
+fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    London
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .earliest()
+        .expect("midnight exists in London")
+        .with_timezone(&Utc)
+}
+
+/// A SQL literal for a date column bound.
+fn d_lit(day: NaiveDate) -> String {
+    format!("'{}'", day.format("%Y-%m-%d"))
+}
+
+/// A SQL literal for a timestamp column bound: local midnight as UTC, in the RFC 3339 form
+/// both databases compare correctly (SQLite stores timestamps as such text).
+fn ts_lit(day: NaiveDate) -> String {
+    format!("'{}'", midnight(day).format("%Y-%m-%dT%H:%M:%S+00:00"))
+}
+
+async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<QueryResult> {
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("{e}: {sql}"))
+}
+
+async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    rows(db, sql).await[0]
+        .try_get_by_index::<i64>(0)
+        .unwrap_or_else(|e| panic!("{e}: {sql}"))
+}
+
+/// Where a metric's rows come from: `FROM` (always joining the case as `c`), the date column
+/// and whether it is a timestamp, the service column, the restriction kind column, a condition.
+struct Source {
+    from: &'static str,
+    date: &'static str,
+    timestamp: bool,
+    service: &'static str,
+    kind: Option<&'static str>,
+    condition: &'static str,
+}
+
+fn source(metric: &str) -> Source {
+    let case = |table: &'static str| -> &'static str {
+        match table {
+            "behaviour_report" => "behaviour_report x JOIN upc_case c ON c.id = x.case_id",
+            "determination" => "determination x JOIN upc_case c ON c.id = x.case_id",
+            "stage_1_warning" => "stage_1_warning x JOIN upc_case c ON c.id = x.case_id",
+            "appeal" => "appeal x JOIN upc_case c ON c.id = x.case_id",
+            "stage_2_decision" => "stage_2_decision x JOIN upc_case c ON c.id = x.case_id",
+            "restriction" => "restriction x JOIN upc_case c ON c.id = x.case_id",
+            "exclusion" => "exclusion x JOIN upc_case c ON c.id = x.case_id",
+            "police_referral" => "police_referral x JOIN upc_case c ON c.id = x.case_id",
+            "review" => "review x JOIN upc_case c ON c.id = x.case_id",
+            _ => unreachable!("{table}"),
+        }
+    };
+    let s = |from, date, timestamp, condition| Source {
+        from,
+        date,
+        timestamp,
+        service: "c.service_id",
+        kind: None,
+        condition,
+    };
+    match metric {
+        "reports" => s(case("behaviour_report"), "x.occurred_at", true, ""),
+        "determinations" => s(case("determination"), "x.decided_at", true, ""),
+        "determinations_unreasonable" => s(
+            case("determination"),
+            "x.decided_at",
+            true,
+            "x.unreasonable",
+        ),
+        "stage_1_warnings" => s(case("stage_1_warning"), "x.letter_date", false, ""),
+        "appeals_received" => s(case("appeal"), "x.received_on", false, ""),
+        "appeals_upheld" => s(case("appeal"), "x.decided_at", true, "x.outcome = 'upheld'"),
+        "appeals_not_upheld" => s(
+            case("appeal"),
+            "x.decided_at",
+            true,
+            "x.outcome = 'not_upheld'",
+        ),
+        "stage_2_decisions" => s(case("stage_2_decision"), "x.decided_on", false, ""),
+        "stage_2_immediate" => s(
+            case("stage_2_decision"),
+            "x.decided_on",
+            false,
+            "x.immediate",
+        ),
+        "restrictions_imposed" => Source {
+            service: "x.service_id",
+            kind: Some("x.kind"),
+            ..s(case("restriction"), "x.starts_on", false, "")
+        },
+        "exclusions_temporary" => s(
+            case("exclusion"),
+            "x.starts_on",
+            false,
+            "x.kind = 'temporary'",
+        ),
+        "exclusions_long_term" => s(
+            case("exclusion"),
+            "x.starts_on",
+            false,
+            "x.kind = 'long_term'",
+        ),
+        "exclusions_permanent" => s(
+            case("exclusion"),
+            "x.starts_on",
+            false,
+            "x.kind = 'permanent'",
+        ),
+        "police_referrals" => s(case("police_referral"), "x.referred_on", false, ""),
+        "reviews" => s(case("review"), "x.recommended_on", false, ""),
+        "reviews_continue" => s(
+            case("review"),
+            "x.recommended_on",
+            false,
+            "x.recommendation = 'continue'",
+        ),
+        "reviews_partially_remove" => s(
+            case("review"),
+            "x.recommended_on",
+            false,
+            "x.recommendation = 'partially_remove'",
+        ),
+        "reviews_fully_remove" => s(
+            case("review"),
+            "x.recommended_on",
+            false,
+            "x.recommendation = 'fully_remove'",
+        ),
+        "restrictions_lifted" => Source {
+            service: "x.service_id",
+            kind: Some("x.kind"),
+            ..s(case("restriction"), "x.lifted_on", false, "")
+        },
+        "breaches" => Source {
+            kind: Some("r.kind"),
+            ..s(
+                "breach x JOIN upc_case c ON c.id = x.case_id \
+                 LEFT JOIN restriction r ON r.id = x.restriction_id",
+                "x.occurred_at",
+                true,
+                "",
+            )
+        },
+        _ => panic!("no SQL for metric {metric}"),
+    }
+}
+
+/// What a report is asked for, with the bounds worked out here.
+struct Scenario {
+    year: i32,
+    start_month: u32,
+    services: Option<Vec<i64>>,
+}
+
+impl Scenario {
+    fn start(&self) -> NaiveDate {
+        date(self.year, self.start_month, 1)
+    }
+    fn end(&self) -> NaiveDate {
+        self.start() + Months::new(12)
+    }
+    fn previous_start(&self) -> NaiveDate {
+        self.start() - Months::new(12)
+    }
+    fn label(&self, year: i32) -> String {
+        if self.start_month == 1 {
+            year.to_string()
+        } else {
+            format!("{year}-{:02}", (year + 1) % 100)
+        }
+    }
+    fn request(&self, edition: Edition) -> ReportRequest {
+        ReportRequest {
+            reporting_year: self.year,
+            year_start_month: self.start_month,
+            services: self.services.clone(),
+            edition,
+        }
+    }
+}
+
+/// The services in the report, `(id, code, name)` by code.
+async fn services_of(db: &DatabaseConnection, scenario: &Scenario) -> Vec<(i64, String, String)> {
+    let filter = match &scenario.services {
+        Some(ids) => format!("WHERE id IN ({})", join(ids)),
+        None => String::new(),
+    };
+    rows(
+        db,
+        &format!("SELECT id, code, name FROM service {filter} ORDER BY code"),
+    )
+    .await
+    .iter()
+    .map(|r| {
+        (
+            r.try_get_by_index(0).expect("id"),
+            r.try_get_by_index(1).expect("code"),
+            r.try_get_by_index(2).expect("name"),
+        )
+    })
+    .collect()
+}
+
+fn join(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `metric` rows dated in `[from, to)`, in the services `in_services`, with optional extra
+/// conditions.
+fn metric_where(
+    metric: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    in_services: &str,
+    extra: &str,
+) -> String {
+    let s = source(metric);
+    let (lo, hi) = if s.timestamp {
+        (ts_lit(from), ts_lit(to))
+    } else {
+        (d_lit(from), d_lit(to))
+    };
+    let condition = if s.condition.is_empty() {
+        String::new()
+    } else {
+        format!(" AND {}", s.condition)
+    };
+    format!(
+        "FROM {} WHERE {} >= {lo} AND {} < {hi}{condition} AND {} IN ({in_services}){extra}",
+        s.from, s.date, s.date, s.service
+    )
+}
+
+async fn metric_count(
+    db: &DatabaseConnection,
+    metric: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    in_services: &str,
+    extra: &str,
+) -> i64 {
+    count(
+        db,
+        &format!(
+            "SELECT COUNT(*) {}",
+            metric_where(metric, from, to, in_services, extra)
+        ),
+    )
+    .await
+}
+
+/// `[this year, previous year]` of a metric, as the SQL counts them.
+async fn both_years(
+    db: &DatabaseConnection,
+    scenario: &Scenario,
+    metric: &str,
+    in_services: &str,
+    extra: &str,
+) -> (i64, i64) {
+    (
+        metric_count(
+            db,
+            metric,
+            scenario.start(),
+            scenario.end(),
+            in_services,
+            extra,
+        )
+        .await,
+        metric_count(
+            db,
+            metric,
+            scenario.previous_start(),
+            scenario.start(),
+            in_services,
+            extra,
+        )
+        .await,
+    )
+}
+
+fn internal_counts(figure: &Figure, what: &str) -> (i64, i64) {
+    assert!(
+        !figure.count_suppressed && !figure.previous_count_suppressed,
+        "internal edition suppressed {what}"
+    );
+    (
+        figure
+            .count
+            .unwrap_or_else(|| panic!("no count for {what}")),
+        figure
+            .previous_count
+            .unwrap_or_else(|| panic!("no previous count for {what}")),
+    )
+}
+
+/// A case as the SQL sees it at a year end.
+#[derive(Debug)]
+struct CaseSql {
+    reference: String,
+    service_code: String,
+    opened_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    stage: String,
+    checks: [Check; 6],
+}
+
+fn check(applicable: i64, failing: i64) -> Check {
+    match (applicable, failing) {
+        (0, _) => Check::NotApplicable,
+        (_, 0) => Check::Met,
+        _ => Check::NotMet,
+    }
+}
+
+/// Every case of the included services, with its stage at `end` and the checks over its
+/// records dated before `end`.
+async fn cases_at(
+    db: &DatabaseConnection,
+    in_services: &str,
+    end: NaiveDate,
+) -> BTreeMap<i64, CaseSql> {
+    let (e, et) = (d_lit(end), ts_lit(end));
+    // The records checked are those dated before the end; a letter counts whenever it went.
+    let letter = |kind: &str, id: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM letter l WHERE l.regarding_type = '{kind}' \
+             AND l.regarding_id = {id})"
+        )
+    };
+    let w_letter = letter("stage_1_warning", "w.id");
+    let a_letter = letter("appeal", "a.id");
+    let d_letter = letter("stage_2_decision", "d.id");
+    let v_letter = letter("review", "v.id");
+    let sql = format!(
+        "SELECT c.id, c.reference, s.code, c.opened_at, c.closed_at, \
+         CASE WHEN c.closed_at < {et} THEN 'closed' \
+              WHEN EXISTS (SELECT 1 FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e}) THEN 'stage_2_restricted' \
+              WHEN EXISTS (SELECT 1 FROM stage_1_warning w WHERE w.case_id = c.id AND w.letter_date < {e}) THEN 'stage_1_warning' \
+              WHEN EXISTS (SELECT 1 FROM determination t WHERE t.case_id = c.id AND t.unreasonable AND t.decided_at < {et}) THEN 'determined_unreasonable' \
+              ELSE 'reported' END, \
+         (SELECT COUNT(*) FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e}), \
+         (SELECT COUNT(*) FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e} \
+            AND NOT (d.warning_id IS NOT NULL OR (d.immediate AND COALESCE(TRIM(d.exceptional_reasons), '') <> ''))), \
+         (SELECT COUNT(*) FROM stage_1_warning w WHERE w.case_id = c.id AND w.letter_date < {e}), \
+         (SELECT COUNT(*) FROM stage_1_warning w WHERE w.case_id = c.id AND w.letter_date < {e} AND NOT {w_letter}), \
+         (SELECT COUNT(*) FROM appeal a WHERE a.case_id = c.id AND a.received_on < {e}), \
+         (SELECT COUNT(*) FROM appeal a WHERE a.case_id = c.id AND a.received_on < {e} AND a.outcome = 'pending'), \
+         (SELECT COUNT(*) FROM stage_1_warning w WHERE w.case_id = c.id AND w.letter_date < {e}) \
+          + (SELECT COUNT(*) FROM appeal a WHERE a.case_id = c.id AND a.received_on < {e} AND a.outcome <> 'pending') \
+          + (SELECT COUNT(*) FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e}) \
+          + (SELECT COUNT(*) FROM review v WHERE v.case_id = c.id AND v.endorsed AND v.recommended_on < {e}), \
+         (SELECT COUNT(*) FROM stage_1_warning w WHERE w.case_id = c.id AND w.letter_date < {e} AND NOT {w_letter}) \
+          + (SELECT COUNT(*) FROM appeal a WHERE a.case_id = c.id AND a.received_on < {e} AND a.outcome <> 'pending' AND NOT {a_letter}) \
+          + (SELECT COUNT(*) FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e} AND NOT {d_letter}) \
+          + (SELECT COUNT(*) FROM review v WHERE v.case_id = c.id AND v.endorsed AND v.recommended_on < {e} AND NOT {v_letter}), \
+         (SELECT COUNT(*) FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e} AND d.review_due_on < {e}), \
+         (SELECT COUNT(*) FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e} AND d.review_due_on < {e} \
+            AND NOT EXISTS (SELECT 1 FROM review v WHERE v.case_id = c.id AND v.recommended_on IS NOT NULL AND v.recommended_on <= d.review_due_on)), \
+         (SELECT COUNT(*) FROM stage_1_warning w WHERE w.case_id = c.id AND w.letter_date < {e}) \
+          + (SELECT COUNT(*) FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e}), \
+         (SELECT COUNT(*) FROM stage_1_warning w WHERE w.case_id = c.id AND w.letter_date < {e} AND TRIM(w.adjustments_considered) = '') \
+          + (SELECT COUNT(*) FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e} AND TRIM(d.adjustments_considered) = '') \
+         FROM upc_case c JOIN service s ON s.id = c.service_id WHERE c.service_id IN ({in_services})"
+    );
+    let mut cases = BTreeMap::new();
+    for r in rows(db, &sql).await {
+        let n = |i: usize| r.try_get_by_index::<i64>(i).expect("a count");
+        let id: i64 = r.try_get_by_index(0).expect("id");
+        cases.insert(
+            id,
+            CaseSql {
+                reference: r.try_get_by_index(1).expect("reference"),
+                service_code: r.try_get_by_index(2).expect("code"),
+                opened_at: r.try_get_by_index(3).expect("opened_at"),
+                closed_at: r.try_get_by_index(4).expect("closed_at"),
+                stage: r.try_get_by_index(5).expect("stage"),
+                checks: [
+                    check(n(6), n(7)),
+                    check(n(8), n(9)),
+                    check(n(10), n(11)),
+                    check(n(12), n(13)),
+                    check(n(14), n(15)),
+                    check(n(16), n(17)),
+                ],
+            },
+        );
+    }
+    cases
+}
+
+/// The ids of the cases the report must list: an event of any metric in the year (counted
+/// under the included services), or opened in the year.
+async fn cases_of_year(
+    db: &DatabaseConnection,
+    scenario: &Scenario,
+    in_services: &str,
+) -> BTreeSet<i64> {
+    let mut ids = BTreeSet::new();
+    let case_in = format!(" AND c.service_id IN ({in_services})");
+    for (metric, _) in METRICS {
+        let sql = format!(
+            "SELECT DISTINCT c.id {}",
+            metric_where(
+                metric,
+                scenario.start(),
+                scenario.end(),
+                in_services,
+                &case_in
+            )
+        );
+        for r in rows(db, &sql).await {
+            ids.insert(r.try_get_by_index::<i64>(0).expect("id"));
+        }
+    }
+    let sql = format!(
+        "SELECT c.id FROM upc_case c WHERE c.opened_at >= {} AND c.opened_at < {} AND c.service_id IN ({in_services})",
+        ts_lit(scenario.start()),
+        ts_lit(scenario.end())
+    );
+    for r in rows(db, &sql).await {
+        ids.insert(r.try_get_by_index::<i64>(0).expect("id"));
+    }
+    ids
+}
+
+/// Check every figure of the internal edition against SQL; returns the report.
+async fn check_report(db: &DatabaseConnection, scenario: &Scenario) -> AnnualReport {
+    let started = std::time::Instant::now();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let report = build(db, &scenario.request(Edition::Internal), &|p| {
+        seen.lock().expect("progress").push(p);
+    })
+    .await
+    .expect("the report builds");
+    eprintln!(
+        "report {} (services {:?}): built in {} ms, {} cases",
+        report.reporting_year_label,
+        scenario.services,
+        started.elapsed().as_millis(),
+        report.cases.len()
+    );
+    let seen = seen.into_inner().expect("progress");
+    assert!(seen.len() >= 5, "progress reported as it went: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "progress rises: {seen:?}"
+    );
+    assert_eq!(seen.last(), Some(&100));
+
+    let label = scenario.label(scenario.year);
+    let services = services_of(db, scenario).await;
+    let in_services = join(&services.iter().map(|s| s.0).collect::<Vec<_>>());
+    assert_eq!(report.edition, Edition::Internal);
+    assert_eq!(report.reporting_year, scenario.year);
+    assert_eq!(report.reporting_year_label, label);
+    assert_eq!(
+        report.previous_year_label,
+        scenario.label(scenario.year - 1)
+    );
+    assert_eq!(report.period_start, scenario.start());
+    assert_eq!(report.period_end, scenario.end().pred_opt().expect("a day"));
+    assert_eq!(report.services_subset, scenario.services.is_some());
+    assert_eq!(
+        report
+            .services
+            .iter()
+            .map(|s| (s.id, s.code.clone(), s.name.clone()))
+            .collect::<Vec<_>>(),
+        services
+    );
+    assert!(
+        (3..=6).contains(&report.narrative.len()),
+        "{:?}",
+        report.narrative
+    );
+
+    // Summary: every metric, in order.
+    assert_eq!(
+        report
+            .summary
+            .iter()
+            .map(|r| r.metric.as_str())
+            .collect::<Vec<_>>(),
+        METRICS.iter().map(|(m, _)| *m).collect::<Vec<_>>()
+    );
+    let mut summary = HashMap::new();
+    for row in &report.summary {
+        assert_eq!(row.reporting_year, label);
+        let expected = both_years(db, scenario, &row.metric, &in_services, "").await;
+        assert_eq!(
+            internal_counts(&row.figure, &row.metric),
+            expected,
+            "summary {}",
+            row.metric
+        );
+        summary.insert(row.metric.clone(), expected);
+    }
+
+    // By service: every service × metric, services by code.
+    let expected_keys: Vec<(String, String)> = services
+        .iter()
+        .flat_map(|(_, code, _)| {
+            METRICS
+                .iter()
+                .map(move |(m, _)| (code.clone(), m.to_string()))
+        })
+        .collect();
+    assert_eq!(
+        report
+            .by_service
+            .iter()
+            .map(|r| (r.service_code.clone(), r.metric.clone()))
+            .collect::<Vec<_>>(),
+        expected_keys
+    );
+    for row in &report.by_service {
+        let (id, _, name) = services
+            .iter()
+            .find(|s| s.1 == row.service_code)
+            .expect("a listed service");
+        assert_eq!(&row.service_name, name);
+        let expected = both_years(db, scenario, &row.metric, &id.to_string(), "").await;
+        assert_eq!(
+            internal_counts(&row.figure, &row.metric),
+            expected,
+            "by_service {} {}",
+            row.service_code,
+            row.metric
+        );
+    }
+
+    // By stage: each metric under its stage, then cases at each year end by stage.
+    let at_end = cases_at(db, &in_services, scenario.end()).await;
+    let at_previous_end = cases_at(db, &in_services, scenario.start()).await;
+    let opened_before = |cases: &BTreeMap<i64, CaseSql>, end: NaiveDate, stage: &str| {
+        cases
+            .values()
+            .filter(|c| c.opened_at < midnight(end) && c.stage == stage)
+            .count() as i64
+    };
+    let metric_rows: Vec<_> = report
+        .by_stage
+        .iter()
+        .filter(|r| r.metric != "cases_at_year_end")
+        .collect();
+    assert_eq!(metric_rows.len(), METRICS.len());
+    for row in metric_rows {
+        assert_eq!(row.stage, stage_of(&row.metric));
+        assert!(STAGES.iter().any(|(s, _)| *s == row.stage));
+        assert_eq!(
+            internal_counts(&row.figure, &row.metric),
+            summary[&row.metric],
+            "by_stage {}",
+            row.metric
+        );
+    }
+    let year_end_rows: Vec<_> = report
+        .by_stage
+        .iter()
+        .filter(|r| r.metric == "cases_at_year_end")
+        .collect();
+    assert_eq!(
+        year_end_rows
+            .iter()
+            .map(|r| r.stage.as_str())
+            .collect::<Vec<_>>(),
+        YEAR_END_STAGES
+    );
+    for row in year_end_rows {
+        let expected = (
+            opened_before(&at_end, scenario.end(), &row.stage),
+            opened_before(&at_previous_end, scenario.start(), &row.stage),
+        );
+        assert_eq!(
+            internal_counts(&row.figure, "cases_at_year_end"),
+            expected,
+            "cases at year end, {}",
+            row.stage
+        );
+    }
+
+    // By restriction type: each kind × restrictions imposed, lifted, breaches.
+    let kinds: Vec<&str> = RestrictionKind::ALL.iter().map(|k| k.as_str()).collect();
+    assert_eq!(
+        report
+            .by_restriction_type
+            .iter()
+            .map(|r| (r.restriction_type.as_str(), r.metric.as_str()))
+            .collect::<Vec<_>>(),
+        kinds
+            .iter()
+            .flat_map(|k| RESTRICTION_METRICS.iter().map(move |m| (*k, *m)))
+            .collect::<Vec<_>>()
+    );
+    for row in &report.by_restriction_type {
+        let kind_column = source(&row.metric).kind.expect("a restriction metric");
+        let expected = both_years(
+            db,
+            scenario,
+            &row.metric,
+            &in_services,
+            &format!(" AND {kind_column} = '{}'", row.restriction_type),
+        )
+        .await;
+        assert_eq!(
+            internal_counts(&row.figure, &row.metric),
+            expected,
+            "by_restriction_type {} {}",
+            row.restriction_type,
+            row.metric
+        );
+    }
+
+    // Service × restriction type: restrictions imposed.
+    assert_eq!(
+        report.service_by_restriction_type.len(),
+        services.len() * kinds.len()
+    );
+    let mut i = 0;
+    for (id, code, name) in &services {
+        for kind in &kinds {
+            let row = &report.service_by_restriction_type[i];
+            i += 1;
+            assert_eq!((&row.service_code, &row.service_name), (code, name));
+            assert_eq!(row.restriction_type, *kind);
+            assert_eq!(row.metric, "restrictions_imposed");
+            let expected = both_years(
+                db,
+                scenario,
+                "restrictions_imposed",
+                &id.to_string(),
+                &format!(" AND x.kind = '{kind}'"),
+            )
+            .await;
+            assert_eq!(
+                internal_counts(&row.figure, "service_by_restriction_type"),
+                expected,
+                "service_by_restriction_type {code} {kind}"
+            );
+        }
+    }
+
+    // Monthly: 12 months × every metric, beside the same month a year earlier.
+    assert_eq!(report.monthly.len(), 12 * METRICS.len());
+    for (m, chunk) in report.monthly.chunks(METRICS.len()).enumerate() {
+        let from = scenario.start() + Months::new(m as u32);
+        let to = from + Months::new(1);
+        for (row, (metric, _)) in chunk.iter().zip(METRICS) {
+            assert_eq!(row.month, from.format("%Y-%m").to_string());
+            assert_eq!(row.metric, *metric);
+            let expected = (
+                metric_count(db, metric, from, to, &in_services, "").await,
+                metric_count(
+                    db,
+                    metric,
+                    from - Months::new(12),
+                    to - Months::new(12),
+                    &in_services,
+                    "",
+                )
+                .await,
+            );
+            assert_eq!(
+                internal_counts(&row.figure, metric),
+                expected,
+                "monthly {} {metric}",
+                row.month
+            );
+        }
+    }
+
+    // Cases: exactly the year's cases, by reference, with their record and checks.
+    let ids = cases_of_year(db, scenario, &in_services).await;
+    let mut references: Vec<String> = ids.iter().map(|id| at_end[id].reference.clone()).collect();
+    references.sort();
+    assert_eq!(
+        report
+            .cases
+            .iter()
+            .map(|c| c.case_reference.clone())
+            .collect::<Vec<_>>(),
+        references
+    );
+    let restriction_kinds = rows(
+        db,
+        &format!(
+            "SELECT DISTINCT case_id, kind FROM restriction WHERE starts_on < {}",
+            d_lit(scenario.end())
+        ),
+    )
+    .await;
+    let mut kinds_of: HashMap<i64, BTreeSet<String>> = HashMap::new();
+    for r in restriction_kinds {
+        kinds_of
+            .entry(r.try_get_by_index(0).expect("case"))
+            .or_default()
+            .insert(r.try_get_by_index(1).expect("kind"));
+    }
+    let reasons = rows(
+        db,
+        &format!(
+            "SELECT case_id, exceptional_reasons FROM stage_2_decision WHERE immediate \
+             AND decided_on < {} AND COALESCE(TRIM(exceptional_reasons), '') <> '' \
+             ORDER BY case_id, decided_on, id",
+            d_lit(scenario.end())
+        ),
+    )
+    .await;
+    let mut notes_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for r in reasons {
+        notes_of
+            .entry(r.try_get_by_index(0).expect("case"))
+            .or_default()
+            .push(r.try_get_by_index(1).expect("reasons"));
+    }
+    let by_reference: HashMap<&str, &CaseRow> = report
+        .cases
+        .iter()
+        .map(|c| (c.case_reference.as_str(), c))
+        .collect();
+    for id in &ids {
+        let sql = &at_end[id];
+        let row = by_reference[sql.reference.as_str()];
+        let local = |at: DateTime<Utc>| at.with_timezone(&London).date_naive();
+        let expected = CaseRow {
+            reporting_year: label.clone(),
+            case_reference: sql.reference.clone(),
+            service_code: sql.service_code.clone(),
+            stage_at_year_end: sql.stage.clone(),
+            opened_on: local(sql.opened_at),
+            closed_on: sql
+                .closed_at
+                .filter(|at| *at < midnight(scenario.end()))
+                .map(local),
+            restriction_types: kinds_of
+                .get(id)
+                .map(|k| k.iter().cloned().collect::<Vec<_>>().join(";"))
+                .unwrap_or_default(),
+            warning_before_stage_2: sql.checks[0],
+            appeal_rights_given: sql.checks[1],
+            appeal_decided: sql.checks[2],
+            customer_told: sql.checks[3],
+            review_within_period: sql.checks[4],
+            adjustments_considered: sql.checks[5],
+            policy_followed: !sql.checks.contains(&Check::NotMet),
+            notes: notes_of.get(id).map(|n| n.join("; ")),
+        };
+        assert_eq!(row, &expected, "case {}", sql.reference);
+    }
+    report
+}
+
+/// Every figure of a report with where it is, for comparing editions.
+fn figures(report: &AnnualReport) -> Vec<(String, Figure)> {
+    let mut all = Vec::new();
+    all.extend(
+        report
+            .summary
+            .iter()
+            .map(|r| (format!("summary {}", r.metric), r.figure.clone())),
+    );
+    all.extend(report.by_service.iter().map(|r| {
+        (
+            format!("by_service {} {}", r.service_code, r.metric),
+            r.figure.clone(),
+        )
+    }));
+    all.extend(report.by_stage.iter().map(|r| {
+        (
+            format!("by_stage {} {}", r.stage, r.metric),
+            r.figure.clone(),
+        )
+    }));
+    all.extend(report.by_restriction_type.iter().map(|r| {
+        (
+            format!("by_restriction_type {} {}", r.restriction_type, r.metric),
+            r.figure.clone(),
+        )
+    }));
+    all.extend(report.service_by_restriction_type.iter().map(|r| {
+        (
+            format!(
+                "service_by_restriction_type {} {}",
+                r.service_code, r.restriction_type
+            ),
+            r.figure.clone(),
+        )
+    }));
+    all.extend(report.monthly.iter().map(|r| {
+        (
+            format!("monthly {} {}", r.month, r.metric),
+            r.figure.clone(),
+        )
+    }));
+    all
+}
+
+/// The public edition withholds exactly the counts from 1 to 4 and all free text.
+async fn check_public(db: &DatabaseConnection, scenario: &Scenario, internal: &AnnualReport) {
+    let public = build(db, &scenario.request(Edition::Public), &|_| {})
+        .await
+        .expect("the public edition builds");
+    assert_eq!(public.edition, Edition::Public);
+    let (a, b) = (figures(internal), figures(&public));
+    assert_eq!(a.len(), b.len());
+    let (mut withheld, mut zeros, mut shown) = (0, 0, 0);
+    for ((where_a, inner), (where_b, outer)) in a.iter().zip(&b) {
+        assert_eq!(where_a, where_b);
+        for (value, public_value, flag) in [
+            (inner.count, outer.count, outer.count_suppressed),
+            (
+                inner.previous_count,
+                outer.previous_count,
+                outer.previous_count_suppressed,
+            ),
+        ] {
+            let value = value.expect("internal counts are all shown");
+            if (1..=4).contains(&value) {
+                assert_eq!(
+                    (public_value, flag),
+                    (None, true),
+                    "{where_a}: {value} must be withheld"
+                );
+                withheld += 1;
+            } else {
+                assert_eq!(
+                    (public_value, flag),
+                    (Some(value), false),
+                    "{where_a}: {value} must be shown"
+                );
+                if value == 0 {
+                    zeros += 1;
+                } else {
+                    shown += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        withheld > 0 && zeros > 0 && shown > 0,
+        "{withheld} withheld, {zeros} zeros, {shown} shown"
+    );
+    assert!(
+        public.cases.iter().all(|c| c.notes.is_none()),
+        "no free text in public"
+    );
+    // The cases and their checks are the same apart from the notes.
+    assert_eq!(public.cases.len(), internal.cases.len());
+    for (p, i) in public.cases.iter().zip(&internal.cases) {
+        assert_eq!(
+            p,
+            &CaseRow {
+                notes: None,
+                ..i.clone()
+            }
+        );
+    }
+    if public.summary.iter().any(|r| r.figure.count_suppressed) {
+        assert!(
+            public.narrative.iter().any(|s| s.contains("fewer than 5")),
+            "{:?}",
+            public.narrative
+        );
+    }
+    // No count from 1 to 4 anywhere in the public summary ("Stage 1" and "Stage 2" are names).
+    for sentence in &public.narrative {
+        let sentence = sentence
+            .replace("Stage 1", "Stage")
+            .replace("Stage 2", "Stage");
+        for number in sentence
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+        {
+            let n: i64 = number.parse().expect("a number");
+            assert!(
+                !(1..=4).contains(&n),
+                "public narrative shows a small count {n}: {sentence}"
+            );
+        }
+    }
+}
+
+/// Cases picked from the seed by SQL, for the hand-made records.
+async fn pick(db: &DatabaseConnection, sql: &str) -> (i64, i64) {
+    let r = &rows(db, sql).await[0];
+    (
+        r.try_get_by_index(0).expect("case id"),
+        r.try_get_by_index(1).expect("service id"),
+    )
+}
+
+/// Records the seed never makes, or makes only in policy order: exclusions, police referrals,
+/// breaches of an exclusion, a Stage 2 without warning or reasons, a warning without a letter or
+/// adjustments, an undecided appeal, a review never held; and timestamps at local midnight.
+async fn hand_made(db: &DatabaseConnection) {
+    let now = utc(2026, 6, 1, 12, 0);
+    // One case per service, each opened before April 2022.
+    let mut cases = Vec::new();
+    for service in 1..=3 {
+        cases.push(
+            pick(
+                db,
+                &format!(
+                    "SELECT id, service_id FROM upc_case WHERE service_id = {service} \
+                     AND opened_at < '2022-04-01' ORDER BY id LIMIT 1"
+                ),
+            )
+            .await,
+        );
+    }
+    let exclusions = [
+        (0, ExclusionKind::Temporary, date(2024, 5, 10)),
+        (1, ExclusionKind::Temporary, date(2024, 6, 2)),
+        (2, ExclusionKind::Temporary, date(2023, 7, 1)),
+        (0, ExclusionKind::LongTerm, date(2024, 9, 15)),
+        (0, ExclusionKind::LongTerm, date(2023, 10, 1)),
+        (1, ExclusionKind::LongTerm, date(2025, 2, 3)),
+        (2, ExclusionKind::Permanent, date(2024, 11, 20)),
+        (2, ExclusionKind::Permanent, date(2025, 1, 5)),
+        (1, ExclusionKind::Permanent, date(2024, 4, 1)),
+        (0, ExclusionKind::Permanent, date(2024, 3, 31)),
+        (2, ExclusionKind::Permanent, date(2025, 4, 1)),
+    ];
+    let mut exclusion_ids = Vec::new();
+    for (case, kind, starts_on) in exclusions {
+        let agreed = kind != ExclusionKind::Temporary;
+        let row = exclusion::ActiveModel {
+            case_id: Set(cases[case].0),
+            kind: Set(kind),
+            health_and_safety: Set(true),
+            starts_on: Set(starts_on),
+            ends_on: Set(
+                (kind == ExclusionKind::Temporary).then(|| starts_on + chrono::Duration::days(14))
+            ),
+            reasons: Set("Threatened staff at the counter (hand-made).".into()),
+            authorised_by: Set("Service Manager (fictional)".into()),
+            agreed_by: Set(agreed.then(|| "Head of Service (fictional)".to_string())),
+            agreed_by_role: Set(agreed.then_some(ExclusionAgreedByRole::HeadOfService)),
+            agreed_at: Set(agreed.then_some(now)),
+            version: Set(1),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("an exclusion");
+        exclusion_ids.push((case, row.id));
+    }
+    for (case, referred_on) in [
+        (0, date(2024, 5, 11)),
+        (1, date(2024, 8, 1)),
+        (2, date(2025, 3, 31)),
+        (2, date(2023, 12, 24)),
+        (0, date(2023, 4, 1)),
+        (1, date(2024, 4, 1)),
+    ] {
+        police_referral::ActiveModel {
+            case_id: Set(cases[case].0),
+            referred_on: Set(referred_on),
+            reason: Set(PoliceReferralReason::Threat),
+            referred_by: Set("Head of Service (fictional)".into()),
+            version: Set(1),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("a police referral");
+    }
+    // Breaches of exclusions (no restriction), two either side of local midnight on 1 April.
+    for (k, occurred_at) in [
+        (0, utc(2024, 3, 31, 23, 30)), // 00:30 BST on 1 April 2024: 2024-25
+        (3, utc(2024, 3, 31, 22, 59)), // 23:59 GMT on 31 March 2024: 2023-24
+        (6, utc(2025, 1, 10, 9, 0)),
+        (1, utc(2024, 12, 31, 23, 30)), // GMT: still December
+    ] {
+        let (case, id) = exclusion_ids[k];
+        breach::ActiveModel {
+            case_id: Set(cases[case].0),
+            exclusion_id: Set(Some(id)),
+            occurred_at: Set(occurred_at),
+            description: Set("Came to the counter while excluded (hand-made).".into()),
+            recorded_by: Set("Officer (fictional)".into()),
+            version: Set(1),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("a breach");
+    }
+    // Restrictions count under their own service: one for service 2 on a case of service 1,
+    // imposed and lifted in 2024-25.
+    entities::restriction::ActiveModel {
+        case_id: Set(cases[0].0),
+        service_id: Set(cases[1].1),
+        kind: Set(RestrictionKind::TimeLimits),
+        parameters: Set(RestrictionParameters::TimeLimits(TimeLimits {
+            max_contacts: 2,
+            per_days: 7,
+            max_minutes_per_contact: None,
+        })),
+        starts_on: Set(date(2024, 10, 1)),
+        review_due_on: Set(date(2025, 4, 1)),
+        status: Set(RestrictionStatus::Lifted),
+        permanent: Set(false),
+        lifted_on: Set(Some(date(2025, 2, 1))),
+        lifted_reason: Set(Some("Behaviour improved (hand-made).".into())),
+        version: Set(1),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("a restriction");
+    // Behaviour reports either side of local midnight at the end of March 2025.
+    for occurred_at in [utc(2025, 3, 31, 23, 15), utc(2025, 3, 31, 22, 45)] {
+        behaviour_report::ActiveModel {
+            case_id: Set(cases[1].0),
+            reported_by: Set("officer-1".into()),
+            reporter_name: Set("Officer (fictional)".into()),
+            reporter_role: Set(entities::enums::ReporterRole::Officer),
+            channel: Set(entities::enums::ReportChannel::Telephone),
+            occurred_at: Set(occurred_at),
+            description: Set("Called twenty times (hand-made).".into()),
+            version: Set(1),
+            created_at: Set(occurred_at),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("a report");
+    }
+    // A case with nothing but a determination: a warning without a letter or adjustments,
+    // an appeal not decided, a Stage 2 made at once with blank reasons and no letter, whose
+    // review fell due and was never held.
+    let (case_id, _) = pick(
+        db,
+        "SELECT c.id, c.service_id FROM upc_case c WHERE c.stage = 'determined_unreasonable' \
+         AND c.opened_at < '2024-01-01' ORDER BY c.id LIMIT 1",
+    )
+    .await;
+    let warning = stage_1_warning::ActiveModel {
+        case_id: Set(case_id),
+        issued_by: Set("Head of Service (fictional)".into()),
+        letter_date: Set(date(2024, 6, 10)),
+        service_director_consulted: Set("Service Director (fictional)".into()),
+        consulted_on: Set(date(2024, 6, 9)),
+        adjustments_considered: Set("   ".into()),
+        proportionality: Set("Least restrictive.".into()),
+        feedback_officer_copied: Set(true),
+        appeal_deadline: Set(date(2024, 7, 1)),
+        status: Set(WarningStatus::Active),
+        version: Set(1),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("a warning");
+    appeal::ActiveModel {
+        case_id: Set(case_id),
+        warning_id: Set(warning.id),
+        received_on: Set(date(2024, 6, 15)),
+        grounds: Set("Disputes the warning (hand-made).".into()),
+        logged_by: Set("Legal Services (fictional)".into()),
+        accepted_late: Set(false),
+        outcome: Set(AppealOutcome::Pending),
+        version: Set(1),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("an appeal");
+    for (immediate_case, reasons, decided_on) in [
+        (case_id, "  ", date(2024, 7, 1)),
+        (
+            cases[2].0,
+            "Assault on a member of staff (hand-made).",
+            date(2024, 8, 1),
+        ),
+    ] {
+        stage_2_decision::ActiveModel {
+            case_id: Set(immediate_case),
+            warning_id: Set(None),
+            immediate: Set(true),
+            exceptional_reasons: Set(Some(reasons.into())),
+            decided_by: Set("Group Director (fictional)".into()),
+            decided_on: Set(decided_on),
+            consulted_role: Set(ConsultedRole::LegalServices),
+            consulted_name: Set("Lawyer (fictional)".into()),
+            adjustments_considered: Set(if immediate_case == case_id {
+                ""
+            } else {
+                "Large print."
+            }
+            .into()),
+            proportionality: Set("Needed to protect staff.".into()),
+            reasons: Set("Risk to staff.".into()),
+            review_due_on: Set(decided_on + Months::new(3)),
+            version: Set(1),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("a Stage 2 decision");
+    }
+}
+
+fn summary_of(report: &AnnualReport, metric: &str) -> i64 {
+    report
+        .summary
+        .iter()
+        .find(|r| r.metric == metric)
+        .and_then(|r| r.figure.count)
+        .unwrap_or(0)
+}
+
+db_tests! {
+    async fn every_figure_equals_an_independent_sql_count(app) {
+        every_figure_equals_an_independent_sql_count_on(&app).await;
+    }
+
+    async fn an_empty_record_gives_every_row_with_zeros(app) {
+        an_empty_record_gives_every_row_with_zeros_on(&app).await;
+    }
+}
+
+async fn every_figure_equals_an_independent_sql_count_on(app: &TestApp) {
+    let db = &app.db;
+    let seeded = api::seed::seed(db, api::seed::Scale::new(0.02).expect("scale"), 11)
+        .await
+        .expect("seeded");
+    eprintln!(
+        "seeded {} cases, {} decisions in {} ms",
+        seeded.cases,
+        seeded.decisions(),
+        seeded.elapsed_ms
+    );
+    hand_made(db).await;
+
+    let main = Scenario {
+        year: 2024,
+        start_month: 4,
+        services: None,
+    };
+    let report = check_report(db, &main).await;
+    // The data set exercises every metric in the main year.
+    for (metric, _) in METRICS {
+        assert!(
+            summary_of(&report, metric) > 0,
+            "no {metric} in 2024-25: the test would prove little"
+        );
+    }
+    for row in &report.by_restriction_type {
+        if row.metric != "restrictions_lifted" {
+            assert!(
+                row.figure.count.unwrap_or(0) + row.figure.previous_count.unwrap_or(0) > 0,
+                "nothing for {} {}",
+                row.restriction_type,
+                row.metric
+            );
+        }
+    }
+    // Breaches of exclusions count in the summary, not by restriction type.
+    let by_kind: i64 = report
+        .by_restriction_type
+        .iter()
+        .filter(|r| r.metric == "breaches")
+        .map(|r| r.figure.count.unwrap_or(0))
+        .sum();
+    assert!(by_kind < summary_of(&report, "breaches"));
+    // Every outcome of every check occurs.
+    for k in 0..6 {
+        let outcomes: BTreeSet<String> = report
+            .cases
+            .iter()
+            .map(|c| {
+                let check = [
+                    c.warning_before_stage_2,
+                    c.appeal_rights_given,
+                    c.appeal_decided,
+                    c.customer_told,
+                    c.review_within_period,
+                    c.adjustments_considered,
+                ][k];
+                format!("{check:?}")
+            })
+            .collect();
+        assert_eq!(outcomes.len(), 3, "check {k}: {outcomes:?}");
+    }
+    assert!(report.cases.iter().any(|c| !c.policy_followed));
+    assert!(report.cases.iter().any(|c| c.policy_followed));
+    assert!(report.cases.iter().any(|c| c.notes.is_some()));
+    assert!(report.cases.iter().any(|c| c.closed_on.is_some()));
+    assert!(report.cases.iter().any(|c| !c.restriction_types.is_empty()));
+    for stage in YEAR_END_STAGES {
+        assert!(
+            report
+                .by_stage
+                .iter()
+                .any(|r| r.metric == "cases_at_year_end"
+                    && r.stage == *stage
+                    && r.figure.count.unwrap_or(0) > 0),
+            "no case {stage} at year end"
+        );
+    }
+    check_public(db, &main, &report).await;
+
+    let earlier = Scenario {
+        year: 2023,
+        start_month: 4,
+        services: None,
+    };
+    let report = check_report(db, &earlier).await;
+    check_public(db, &earlier, &report).await;
+
+    let subset = Scenario {
+        year: 2024,
+        start_month: 4,
+        services: Some(vec![3, 1]),
+    };
+    let report = check_report(db, &subset).await;
+    assert_eq!(report.services.len(), 2);
+    let excluded = report_code(db, 2).await;
+    assert!(report.cases.iter().all(|c| c.service_code != excluded));
+
+    let calendar = Scenario {
+        year: 2025,
+        start_month: 1,
+        services: Some(vec![2]),
+    };
+    let report = check_report(db, &calendar).await;
+    assert_eq!(report.reporting_year_label, "2025");
+
+    // A service that does not exist is refused, not silently reported as empty.
+    let unknown = Scenario {
+        year: 2024,
+        start_month: 4,
+        services: Some(vec![999]),
+    };
+    assert!(
+        build(db, &unknown.request(Edition::Internal), &|_| {})
+            .await
+            .is_err()
+    );
+}
+
+async fn an_empty_record_gives_every_row_with_zeros_on(app: &TestApp) {
+    let scenario = Scenario {
+        year: 2024,
+        start_month: 4,
+        services: None,
+    };
+    let report = build(&app.db, &scenario.request(Edition::Public), &|_| {})
+        .await
+        .expect("the report builds on an empty record");
+    let services = count(&app.db, "SELECT COUNT(*) FROM service").await as usize;
+    assert_eq!(report.services.len(), services);
+    assert_eq!(report.summary.len(), METRICS.len());
+    assert_eq!(report.by_service.len(), services * METRICS.len());
+    assert_eq!(report.by_stage.len(), METRICS.len() + YEAR_END_STAGES.len());
+    assert_eq!(
+        report.by_restriction_type.len(),
+        7 * RESTRICTION_METRICS.len()
+    );
+    assert_eq!(report.monthly.len(), 12 * METRICS.len());
+    assert!(report.cases.is_empty());
+    for (place, figure) in figures(&report) {
+        assert_eq!(
+            figure,
+            Figure {
+                count: Some(0),
+                previous_count: Some(0),
+                ..Figure::default()
+            },
+            "{place}"
+        );
+    }
+}
+
+async fn report_code(db: &DatabaseConnection, service: i64) -> String {
+    rows(
+        db,
+        &format!("SELECT code FROM service WHERE id = {service}"),
+    )
+    .await[0]
+        .try_get_by_index(0)
+        .expect("code")
+}

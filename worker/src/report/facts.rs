@@ -1,0 +1,594 @@
+//! Loading the case record into polars: one pass per table, only the columns the report needs,
+//! as narrow typed columns (`i64` ids, `Date` days, small integer codes).
+//!
+//! Rows are read in id order in chunks of [`CHUNK`] (keyset pagination), so memory stays bounded
+//! by the narrow frames themselves, never by a whole table's worth of driver rows. Timestamps
+//! become the council's local date (Europe/London) as they are read.
+
+use anyhow::Context;
+use api::reports::model::ServiceRef;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Europe::London;
+use entities::enums::{ExclusionKind, RestrictionKind, ReviewRecommendation};
+use entities::{
+    appeal, behaviour_report, breach, determination, exclusion, letter, police_referral,
+    restriction, review, service, stage_1_warning, stage_2_decision, upc_case,
+};
+use polars::prelude::*;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    TryGetableMany,
+};
+
+/// Rows per query.
+const CHUNK: u64 = 100_000;
+
+/// The `regarding_type` values of the letters the checks look for, by their code in
+/// [`Facts::letters`].
+pub(crate) const LETTER_TYPES: &[&str] =
+    &["stage_1_warning", "appeal", "stage_2_decision", "review"];
+
+/// Appeal outcome codes in [`Facts::appeals`].
+pub(crate) const APPEAL_PENDING: i32 = 0;
+/// Upheld.
+pub(crate) const APPEAL_UPHELD: i32 = 1;
+/// Not upheld.
+pub(crate) const APPEAL_NOT_UPHELD: i32 = 2;
+
+/// An immediate Stage 2 decision's exceptional reasons (the internal edition's notes).
+#[derive(Clone, Debug)]
+pub(crate) struct Reasons {
+    pub case_id: i64,
+    pub decided_on: NaiveDate,
+    pub id: i64,
+    pub text: String,
+}
+
+/// The case record, as polars frames. Column names and types are listed per field; `Date`
+/// columns are local dates.
+pub(crate) struct Facts {
+    /// Every service, ordered by code.
+    pub services: Vec<ServiceRef>,
+    /// `case_id` i64, `service_id` i64, `reference` str, `opened` Date, `closed` Date (null).
+    pub cases: DataFrame,
+    /// `case_id`, `date` (occurred_at).
+    pub reports: DataFrame,
+    /// `case_id`, `date` (decided_at), `unreasonable` bool.
+    pub determinations: DataFrame,
+    /// `id`, `case_id`, `date` (letter_date), `adjustments` bool (non-blank).
+    pub warnings: DataFrame,
+    /// `id`, `case_id`, `date` (received_on), `decided` Date (null), `outcome` i32 code.
+    pub appeals: DataFrame,
+    /// `id`, `case_id`, `date` (decided_on), `warning_id` i64 (null), `immediate` bool,
+    /// `reasons` bool (non-blank exceptional reasons), `adjustments` bool, `review_due` Date.
+    pub stage_2: DataFrame,
+    /// Exceptional reasons of immediate Stage 2 decisions (non-blank only).
+    pub reasons: Vec<Reasons>,
+    /// `id`, `case_id`, `service_id`, `kind` i32 (index in `RestrictionKind::ALL`), `date`
+    /// (starts_on), `lifted` Date (null).
+    pub restrictions: DataFrame,
+    /// `case_id`, `kind` i32 (index in `ExclusionKind::ALL`), `date` (starts_on).
+    pub exclusions: DataFrame,
+    /// `case_id`, `date` (referred_on).
+    pub police_referrals: DataFrame,
+    /// `id`, `case_id`, `date` (recommended_on, null), `recommendation` i32 (index in
+    /// `ReviewRecommendation::ALL`, null), `endorsed` bool.
+    pub reviews: DataFrame,
+    /// `case_id`, `restriction_id` i64 (null), `date` (occurred_at).
+    pub breaches: DataFrame,
+    /// `regarding_type` i32 (index in [`LETTER_TYPES`]), `regarding_id` i64.
+    pub letters: DataFrame,
+}
+
+/// Days since 1970-01-01: polars' `Date`.
+pub(crate) fn days(date: NaiveDate) -> i32 {
+    (date - NaiveDate::default()).num_days() as i32
+}
+
+/// The council's local date of a UTC instant, as polars days.
+fn local_days(at: DateTime<Utc>) -> i32 {
+    days(at.with_timezone(&London).date_naive())
+}
+
+/// The local date of polars days.
+pub(crate) fn from_days(days: i32) -> NaiveDate {
+    NaiveDate::default() + chrono::Duration::days(i64::from(days))
+}
+
+fn blank(text: Option<&str>) -> bool {
+    text.is_none_or(|t| t.trim().is_empty())
+}
+
+fn index_of<T: PartialEq + Copy>(all: &[T], value: T) -> i32 {
+    all.iter().position(|v| *v == value).unwrap_or(0) as i32
+}
+
+/// Read `select` (whose first column is the table's id, as `i64`) in id order, chunk by chunk,
+/// handing each row to `sink`.
+async fn scan<C, E, T>(
+    conn: &C,
+    select: Select<E>,
+    id: E::Column,
+    mut sink: impl FnMut(T) -> i64,
+) -> anyhow::Result<()>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+    T: TryGetableMany,
+{
+    let mut after = i64::MIN;
+    loop {
+        let rows: Vec<T> = select
+            .clone()
+            .filter(id.gt(after))
+            .order_by_asc(id)
+            .limit(CHUNK)
+            .into_tuple::<T>()
+            .all(conn)
+            .await
+            .with_context(|| format!("reading {}", E::default().table_name()))?;
+        let n = rows.len() as u64;
+        for row in rows {
+            after = sink(row);
+        }
+        if n < CHUNK {
+            return Ok(());
+        }
+    }
+}
+
+fn date_column(name: &str, values: Vec<i32>) -> PolarsResult<Column> {
+    Series::new(name.into(), values)
+        .cast(&DataType::Date)
+        .map(Column::from)
+}
+
+fn opt_date_column(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
+    Series::new(name.into(), values)
+        .cast(&DataType::Date)
+        .map(Column::from)
+}
+
+/// Load everything the report needs. `progress` is told `from`..`to` as tables arrive.
+pub(crate) async fn load<C: ConnectionTrait>(
+    conn: &C,
+    progress: &(dyn Fn(u8) + Sync),
+    from: u8,
+    to: u8,
+) -> anyhow::Result<Facts> {
+    const TABLES: u8 = 13;
+    let step = |done: u8| {
+        let span = u16::from(to.saturating_sub(from)) * u16::from(done) / u16::from(TABLES);
+        progress(from.saturating_add(u8::try_from(span).unwrap_or(u8::MAX)));
+    };
+
+    let services = service::Entity::find()
+        .select_only()
+        .columns([
+            service::Column::Id,
+            service::Column::Code,
+            service::Column::Name,
+        ])
+        .order_by_asc(service::Column::Code)
+        .into_tuple::<(i64, String, String)>()
+        .all(conn)
+        .await
+        .context("reading service")?
+        .into_iter()
+        .map(|(id, code, name)| ServiceRef { id, code, name })
+        .collect();
+    step(1);
+
+    let cases = {
+        let (mut id, mut service_id, mut reference, mut opened, mut closed) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        scan(
+            conn,
+            upc_case::Entity::find().select_only().columns([
+                upc_case::Column::Id,
+                upc_case::Column::ServiceId,
+                upc_case::Column::Reference,
+                upc_case::Column::OpenedAt,
+                upc_case::Column::ClosedAt,
+            ]),
+            upc_case::Column::Id,
+            |(i, s, r, o, c): (i64, i64, String, DateTime<Utc>, Option<DateTime<Utc>>)| {
+                id.push(i);
+                service_id.push(s);
+                reference.push(r);
+                opened.push(local_days(o));
+                closed.push(c.map(local_days));
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("case_id".into(), id),
+            Column::new("service_id".into(), service_id),
+            Column::new("reference".into(), reference),
+            date_column("opened", opened)?,
+            opt_date_column("closed", closed)?,
+        ])?
+    };
+    step(2);
+
+    let reports = {
+        let (mut case_id, mut date) = (vec![], vec![]);
+        scan(
+            conn,
+            behaviour_report::Entity::find().select_only().columns([
+                behaviour_report::Column::Id,
+                behaviour_report::Column::CaseId,
+                behaviour_report::Column::OccurredAt,
+            ]),
+            behaviour_report::Column::Id,
+            |(i, c, at): (i64, i64, DateTime<Utc>)| {
+                case_id.push(c);
+                date.push(local_days(at));
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("case_id".into(), case_id),
+            date_column("date", date)?,
+        ])?
+    };
+    step(3);
+
+    let determinations = {
+        let (mut case_id, mut date, mut unreasonable) = (vec![], vec![], vec![]);
+        scan(
+            conn,
+            determination::Entity::find().select_only().columns([
+                determination::Column::Id,
+                determination::Column::CaseId,
+                determination::Column::DecidedAt,
+                determination::Column::Unreasonable,
+            ]),
+            determination::Column::Id,
+            |(i, c, at, u): (i64, i64, DateTime<Utc>, bool)| {
+                case_id.push(c);
+                date.push(local_days(at));
+                unreasonable.push(u);
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("case_id".into(), case_id),
+            date_column("date", date)?,
+            Column::new("unreasonable".into(), unreasonable),
+        ])?
+    };
+    step(4);
+
+    let warnings = {
+        let (mut id, mut case_id, mut date, mut adjustments) = (vec![], vec![], vec![], vec![]);
+        scan(
+            conn,
+            stage_1_warning::Entity::find().select_only().columns([
+                stage_1_warning::Column::Id,
+                stage_1_warning::Column::CaseId,
+                stage_1_warning::Column::LetterDate,
+                stage_1_warning::Column::AdjustmentsConsidered,
+            ]),
+            stage_1_warning::Column::Id,
+            |(i, c, d, a): (i64, i64, NaiveDate, String)| {
+                id.push(i);
+                case_id.push(c);
+                date.push(days(d));
+                adjustments.push(!blank(Some(&a)));
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("id".into(), id),
+            Column::new("case_id".into(), case_id),
+            date_column("date", date)?,
+            Column::new("adjustments".into(), adjustments),
+        ])?
+    };
+    step(5);
+
+    let appeals = {
+        let (mut id, mut case_id, mut date, mut decided, mut outcome) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        scan(
+            conn,
+            appeal::Entity::find().select_only().columns([
+                appeal::Column::Id,
+                appeal::Column::CaseId,
+                appeal::Column::ReceivedOn,
+                appeal::Column::DecidedAt,
+                appeal::Column::Outcome,
+            ]),
+            appeal::Column::Id,
+            |(i, c, d, at, o): (i64, i64, NaiveDate, Option<DateTime<Utc>>, String)| {
+                id.push(i);
+                case_id.push(c);
+                date.push(days(d));
+                decided.push(at.map(local_days));
+                outcome.push(match o.as_str() {
+                    "upheld" => APPEAL_UPHELD,
+                    "not_upheld" => APPEAL_NOT_UPHELD,
+                    _ => APPEAL_PENDING,
+                });
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("id".into(), id),
+            Column::new("case_id".into(), case_id),
+            date_column("date", date)?,
+            opt_date_column("decided", decided)?,
+            Column::new("outcome".into(), outcome),
+        ])?
+    };
+    step(6);
+
+    let mut reasons = Vec::new();
+    let stage_2 = {
+        let (mut id, mut case_id, mut date, mut warning_id) = (vec![], vec![], vec![], vec![]);
+        let (mut immediate, mut given, mut adjustments, mut review_due) =
+            (vec![], vec![], vec![], vec![]);
+        type Row = (
+            i64,
+            i64,
+            NaiveDate,
+            Option<i64>,
+            bool,
+            Option<String>,
+            String,
+            NaiveDate,
+        );
+        scan(
+            conn,
+            stage_2_decision::Entity::find().select_only().columns([
+                stage_2_decision::Column::Id,
+                stage_2_decision::Column::CaseId,
+                stage_2_decision::Column::DecidedOn,
+                stage_2_decision::Column::WarningId,
+                stage_2_decision::Column::Immediate,
+                stage_2_decision::Column::ExceptionalReasons,
+                stage_2_decision::Column::AdjustmentsConsidered,
+                stage_2_decision::Column::ReviewDueOn,
+            ]),
+            stage_2_decision::Column::Id,
+            |(i, c, d, w, imm, why, adj, due): Row| {
+                id.push(i);
+                case_id.push(c);
+                date.push(days(d));
+                warning_id.push(w);
+                immediate.push(imm);
+                let has_reasons = !blank(why.as_deref());
+                given.push(has_reasons);
+                adjustments.push(!blank(Some(&adj)));
+                review_due.push(days(due));
+                if let (true, true, Some(text)) = (imm, has_reasons, why) {
+                    reasons.push(Reasons {
+                        case_id: c,
+                        decided_on: d,
+                        id: i,
+                        text,
+                    });
+                }
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("id".into(), id),
+            Column::new("case_id".into(), case_id),
+            date_column("date", date)?,
+            Column::new("warning_id".into(), warning_id),
+            Column::new("immediate".into(), immediate),
+            Column::new("reasons".into(), given),
+            Column::new("adjustments".into(), adjustments),
+            date_column("review_due", review_due)?,
+        ])?
+    };
+    step(7);
+
+    let restrictions = {
+        let (mut id, mut case_id, mut service_id, mut kind, mut date, mut lifted) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        scan(
+            conn,
+            restriction::Entity::find().select_only().columns([
+                restriction::Column::Id,
+                restriction::Column::CaseId,
+                restriction::Column::ServiceId,
+                restriction::Column::Kind,
+                restriction::Column::StartsOn,
+                restriction::Column::LiftedOn,
+            ]),
+            restriction::Column::Id,
+            |(i, c, s, k, d, l): (i64, i64, i64, RestrictionKind, NaiveDate, Option<NaiveDate>)| {
+                id.push(i);
+                case_id.push(c);
+                service_id.push(s);
+                kind.push(index_of(RestrictionKind::ALL, k));
+                date.push(days(d));
+                lifted.push(l.map(days));
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("id".into(), id),
+            Column::new("case_id".into(), case_id),
+            Column::new("service_id".into(), service_id),
+            Column::new("kind".into(), kind),
+            date_column("date", date)?,
+            opt_date_column("lifted", lifted)?,
+        ])?
+    };
+    step(8);
+
+    let exclusions = {
+        let (mut case_id, mut kind, mut date) = (vec![], vec![], vec![]);
+        scan(
+            conn,
+            exclusion::Entity::find().select_only().columns([
+                exclusion::Column::Id,
+                exclusion::Column::CaseId,
+                exclusion::Column::Kind,
+                exclusion::Column::StartsOn,
+            ]),
+            exclusion::Column::Id,
+            |(i, c, k, d): (i64, i64, ExclusionKind, NaiveDate)| {
+                case_id.push(c);
+                kind.push(index_of(ExclusionKind::ALL, k));
+                date.push(days(d));
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("case_id".into(), case_id),
+            Column::new("kind".into(), kind),
+            date_column("date", date)?,
+        ])?
+    };
+    step(9);
+
+    let police_referrals = {
+        let (mut case_id, mut date) = (vec![], vec![]);
+        scan(
+            conn,
+            police_referral::Entity::find().select_only().columns([
+                police_referral::Column::Id,
+                police_referral::Column::CaseId,
+                police_referral::Column::ReferredOn,
+            ]),
+            police_referral::Column::Id,
+            |(i, c, d): (i64, i64, NaiveDate)| {
+                case_id.push(c);
+                date.push(days(d));
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("case_id".into(), case_id),
+            date_column("date", date)?,
+        ])?
+    };
+    step(10);
+
+    let reviews = {
+        let (mut id, mut case_id, mut date, mut recommendation, mut endorsed) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        type Row = (
+            i64,
+            i64,
+            Option<NaiveDate>,
+            Option<ReviewRecommendation>,
+            Option<bool>,
+        );
+        scan(
+            conn,
+            review::Entity::find().select_only().columns([
+                review::Column::Id,
+                review::Column::CaseId,
+                review::Column::RecommendedOn,
+                review::Column::Recommendation,
+                review::Column::Endorsed,
+            ]),
+            review::Column::Id,
+            |(i, c, d, r, e): Row| {
+                id.push(i);
+                case_id.push(c);
+                date.push(d.map(days));
+                recommendation.push(r.map(|r| index_of(ReviewRecommendation::ALL, r)));
+                endorsed.push(e == Some(true));
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("id".into(), id),
+            Column::new("case_id".into(), case_id),
+            opt_date_column("date", date)?,
+            Column::new("recommendation".into(), recommendation),
+            Column::new("endorsed".into(), endorsed),
+        ])?
+    };
+    step(11);
+
+    let breaches = {
+        let (mut case_id, mut restriction_id, mut date) = (vec![], vec![], vec![]);
+        scan(
+            conn,
+            breach::Entity::find().select_only().columns([
+                breach::Column::Id,
+                breach::Column::CaseId,
+                breach::Column::RestrictionId,
+                breach::Column::OccurredAt,
+            ]),
+            breach::Column::Id,
+            |(i, c, r, at): (i64, i64, Option<i64>, DateTime<Utc>)| {
+                case_id.push(c);
+                restriction_id.push(r);
+                date.push(local_days(at));
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("case_id".into(), case_id),
+            Column::new("restriction_id".into(), restriction_id),
+            date_column("date", date)?,
+        ])?
+    };
+    step(12);
+
+    let letters = {
+        let (mut regarding_type, mut regarding_id) = (vec![], vec![]);
+        scan(
+            conn,
+            letter::Entity::find()
+                .select_only()
+                .columns([
+                    letter::Column::Id,
+                    letter::Column::RegardingType,
+                    letter::Column::RegardingId,
+                ])
+                .filter(letter::Column::RegardingType.is_in(LETTER_TYPES.iter().copied()))
+                .filter(Expr::col(letter::Column::RegardingId).is_not_null()),
+            letter::Column::Id,
+            |(i, t, r): (i64, String, i64)| {
+                regarding_type.push(LETTER_TYPES.iter().position(|x| *x == t).unwrap_or(0) as i32);
+                regarding_id.push(r);
+                i
+            },
+        )
+        .await?;
+        DataFrame::new(vec![
+            Column::new("regarding_type".into(), regarding_type),
+            Column::new("regarding_id".into(), regarding_id),
+        ])?
+    };
+    step(13);
+
+    Ok(Facts {
+        services,
+        cases,
+        reports,
+        determinations,
+        warnings,
+        appeals,
+        stage_2,
+        reasons,
+        restrictions,
+        exclusions,
+        police_referrals,
+        reviews,
+        breaches,
+        letters,
+    })
+}
