@@ -67,14 +67,16 @@ fn wants_graphql_response(headers: &HeaderMap) -> bool {
         })
 }
 
-fn with_retry_after(mut response: Response, seconds: u64) -> Response {
+/// `response` with a `Retry-After` of `seconds`.
+pub(crate) fn with_retry_after(mut response: Response, seconds: u64) -> Response {
     if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, v);
     }
     response
 }
 
-fn rate_limited(seconds: u64) -> Response {
+/// HTTP 429 with the `RATE_LIMITED` error and when to try again.
+pub(crate) fn rate_limited(seconds: u64) -> Response {
     let body = serde_json::json!({
         "errors": [{
             "message": format!("too many requests: try again in {seconds} s"),

@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use entities::report_job;
 use sea_orm::{EntityTrait, TransactionTrait};
 
+use super::graphql::{rate_limited, with_retry_after};
 use super::middleware::{ClientAddr, RequestId};
 use crate::access::{AccessLog, Category};
 use crate::audit::{self, Change};
@@ -57,29 +58,6 @@ fn bad_param(param: &str, message: &str) -> Response {
         body.to_string(),
     )
         .into_response()
-}
-
-fn with_retry_after(mut response: Response, seconds: u64) -> Response {
-    if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    response
-}
-
-fn rate_limited(seconds: u64) -> Response {
-    let body = serde_json::json!({
-        "errors": [{
-            "message": format!("too many requests: try again in {seconds} s"),
-            "extensions": { "code": code::RATE_LIMITED, "retryAfterSeconds": seconds }
-        }]
-    });
-    let response = (
-        StatusCode::TOO_MANY_REQUESTS,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response();
-    with_retry_after(response, seconds)
 }
 
 fn database_unavailable() -> Response {
