@@ -3,8 +3,8 @@
 //!
 //! It seeds a fresh embedded database (one service's 10,000 customers, each with a case; a
 //! quarter restricted, with every kind of restriction, and some earlier contacts), then times
-//! random checks two ways, after a warm-up: the check itself (`desk::contact_check`, the
-//! statements it runs and the evaluation), and the whole GraphQL query as the server executes
+//! random checks two ways, after a warm-up: the check itself (the store's `check_facts`, the
+//! statements it runs, and the domain's evaluation), and the whole GraphQL query as the server executes
 //! it (parsing, validation, the authorisation guard, the resolver), without the HTTP hop.
 
 use std::collections::BTreeSet;
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use api::auth::{Principal, Role};
 use api::authz::RequestContext;
 use api::config::Settings;
-use api::desk::check::Proposed;
+use api::domain::contact::Proposed;
 use api::server::App;
 use chrono::Utc;
 use entities::enums::{
@@ -60,7 +60,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let customer = rng.random_range(1..=CUSTOMERS);
         let t = Instant::now();
-        let verdict = api::desk::contact_check(&db, service_id, customer, &proposed).await?;
+        let verdict = api::store::facts::check_facts(&db, service_id, customer, &proposed)
+            .await
+            .map_err(|e| format!("contact check failed: {e:?}"))?
+            .check(&proposed);
         let elapsed = t.elapsed();
         std::hint::black_box(verdict);
         if i >= WARM_UP {

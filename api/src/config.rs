@@ -82,7 +82,7 @@ settings_table! {
 }
 
 /// Where appeals go, from section 6.1 of the policy.
-pub const DEFAULT_LEGAL_SERVICES_ADDRESS: &str = "Service Director - Legal Services, Legal Services, The Pavilions, Clydach Vale, Tonypandy, Rhondda Cynon Taf. CF40 1NY";
+pub use crate::domain::lifecycle::LEGAL_SERVICES_ADDRESS as DEFAULT_LEGAL_SERVICES_ADDRESS;
 
 /// The environment variable naming an optional settings file.
 pub const CONFIG_FILE_ENV: &str = "UPC_CONFIG_FILE";

@@ -5,15 +5,23 @@
 //! of two teams and seven members of staff, four customers (one preferring Welsh, one group of
 //! two people, one with a representative and a reasonable adjustment) and five cases, one at
 //! each stage of the process. Every date is relative to the moment of loading. Every name,
-//! address and event is invented; references start `DEMO-` and email addresses end in
+//! address and event is invented; customer references start `DEMO-` and email addresses end in
 //! `.invalid`, so nothing can be mistaken for a real record.
+//!
+//! The cases are not written as rows: each step is taken through the domain and the store
+//! ([`crate::store::Session`]), by the member of staff the policy names, on the day it happened
+//! — exactly as the intranet takes it, with its letters, alerts and audit events, and refused
+//! if the policy would refuse it. The services and establishments go through the
+//! administrator's commands too; the staff directory and the customers' members,
+//! representatives and adjustments have no commands yet and are written directly.
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeDelta, Utc, Weekday};
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Days, TimeDelta, Utc};
 use entities::enums::{
-    Behaviour, CaseStage, CaseStatus, ConsultedRole, ContactChannel, CustomerKind, DeciderRole,
-    Language, LetterKind, ReportChannel, ReporterRole, RestrictionStatus, WarningStatus,
+    Behaviour, ConsultedRole, ContactChannel, CustomerKind, Language, LetterKind, ReportChannel,
 };
 use entities::restriction_parameters::{
     ClockTime, ContactForm, RestrictionParameters, TelephoneTimes, Weekday as ParameterDay,
@@ -24,23 +32,29 @@ use entities::{
     staff_member, staff_member_service, staff_team, stage_1_warning, stage_2_decision, upc_case,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 
+use crate::auth::{Principal, Role};
+use crate::authz::RequestContext;
+use crate::domain::behaviour::ReportBehaviour;
+use crate::domain::correspondence::MarkLetterSent;
+use crate::domain::customers::CustomerChoice;
+use crate::domain::directory::{NewEstablishment, NewService, ServiceCode};
+use crate::domain::lifecycle::LifecycleSettings;
+use crate::domain::restrictions::RestrictionTerms;
+use crate::domain::stage1::{DetermineBehaviour, IssueWarning};
+use crate::domain::stage2::DecideStage2;
+use crate::domain::values::{CaseId, CustomerId, LetterId, RecordId, Text};
 use crate::error::ApiError;
+use crate::store::Session;
 
 /// The code of the demonstration Customer Services service; its presence means the set is loaded.
 const MARKER_SERVICE_CODE: &str = "CS";
 
 /// The message of the error returned when the set is already there.
 const ALREADY_LOADED: &str = "demo data already loaded";
-
-/// Working days a customer has to appeal a Stage 1 warning (6.1).
-const APPEAL_WORKING_DAYS: u32 = 15;
-
-/// Months after the decision to restrict by which restrictions must be reviewed (7.1).
-const REVIEW_MONTHS: u32 = 12;
 
 /// What [`load`] wrote: one count per kind of record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -129,34 +143,132 @@ pub async fn load(db: &DatabaseConnection) -> Result<DemoSummary, ApiError> {
         txn.rollback().await?;
         return Err(ApiError::Conflict(ALREADY_LOADED.into()));
     }
-    let summary = Loader::new(&txn, Utc::now()).load().await?;
+    let settings = LifecycleSettings::default();
+    Loader {
+        txn: &txn,
+        settings: &settings,
+        now: Utc::now(),
+    }
+    .load()
+    .await?;
+    let summary = counts(&txn).await?;
     txn.commit().await?;
     Ok(summary)
 }
 
-/// The last day of an appeal window `working_days` weekdays (Monday to Friday) after `from`.
-///
-/// Bank holidays are ignored: this is for demonstration data only.
-fn add_weekdays(from: NaiveDate, working_days: u32) -> NaiveDate {
-    let mut day = from;
-    let mut left = working_days;
-    while left > 0 {
-        day = day + Days::new(1);
-        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
-        }
-    }
-    day
+/// What the set holds, counted in the transaction that wrote it.
+async fn counts<C: ConnectionTrait>(db: &C) -> Result<DemoSummary, ApiError> {
+    Ok(DemoSummary {
+        services: service::Entity::find().count(db).await?,
+        establishments: establishment::Entity::find().count(db).await?,
+        staff_teams: staff_team::Entity::find().count(db).await?,
+        staff_members: staff_member::Entity::find().count(db).await?,
+        staff_member_services: staff_member_service::Entity::find().count(db).await?,
+        customers: customer::Entity::find().count(db).await?,
+        customer_members: customer_member::Entity::find().count(db).await?,
+        representatives: representative::Entity::find().count(db).await?,
+        reasonable_adjustments: reasonable_adjustment::Entity::find().count(db).await?,
+        cases: upc_case::Entity::find().count(db).await?,
+        behaviour_reports: behaviour_report::Entity::find().count(db).await?,
+        behaviour_report_types: behaviour_report_type::Entity::find().count(db).await?,
+        determinations: determination::Entity::find().count(db).await?,
+        stage_1_warnings: stage_1_warning::Entity::find().count(db).await?,
+        stage_2_decisions: stage_2_decision::Entity::find().count(db).await?,
+        restrictions: restriction::Entity::find().count(db).await?,
+        letters: letter::Entity::find().count(db).await?,
+    })
 }
 
-/// A uniqueness clash on insert (another load got there first) is the same refusal; anything
-/// else is an internal failure.
-fn clash_is_conflict(err: DbErr) -> ApiError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict(ALREADY_LOADED.into()),
-        _ => err.into(),
+/// A member of staff who appears in the cases, and what their token would say of them.
+struct Person {
+    /// Identity-provider subject.
+    subject: &'static str,
+    /// Name as shown to colleagues.
+    name: &'static str,
+    /// The roles they hold.
+    roles: &'static [Role],
+    /// The services they work in (`None`: all three).
+    services: Option<&'static [&'static str]>,
+}
+
+impl Person {
+    /// The person as the API would know them from their token.
+    fn signed_in(&self) -> RequestContext {
+        let all = [MARKER_SERVICE_CODE, "HOU", "LEI"];
+        RequestContext {
+            principal: Principal {
+                subject: self.subject.into(),
+                name: Some(self.name.into()),
+                roles: self.roles.iter().copied().collect(),
+                services: self
+                    .services
+                    .unwrap_or(&all)
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<BTreeSet<_>>(),
+                services_from_directory: false,
+            },
+            request_id: "demo-data".into(),
+        }
     }
 }
+
+/// The administrator who sets up the services and establishments.
+const ADMIN: Person = Person {
+    subject: "demo-admin",
+    name: "Demo Administrator",
+    roles: &[Role::Admin],
+    services: Some(&[]),
+};
+/// Customer Services officer.
+const OFFICER_CS: Person = Person {
+    subject: "demo-officer-cs",
+    name: "Alex Example",
+    roles: &[Role::Officer],
+    services: Some(&[MARKER_SERVICE_CODE]),
+};
+/// Customer Services manager.
+const MANAGER_CS: Person = Person {
+    subject: "demo-manager-cs",
+    name: "Bethan Sample",
+    roles: &[Role::ServiceManager],
+    services: Some(&[MARKER_SERVICE_CODE]),
+};
+/// Housing service manager, who also reports as an officer of the service.
+const MANAGER_HOU: Person = Person {
+    subject: "demo-manager-hou",
+    name: "Dafydd Placeholder",
+    roles: &[Role::Officer, Role::ServiceManager],
+    services: Some(&["HOU"]),
+};
+/// Leisure service manager, who also reports as an officer of the service.
+const MANAGER_LEI: Person = Person {
+    subject: "demo-manager-lei",
+    name: "Ffion Specimen",
+    roles: &[Role::Officer, Role::ServiceManager],
+    services: Some(&["LEI"]),
+};
+/// Head of Service.
+const HEAD_OF_SERVICE: Person = Person {
+    subject: "demo-head-of-service",
+    name: "Eleri Demo",
+    roles: &[Role::HeadOfService],
+    services: None,
+};
+/// Group Director.
+const GROUP_DIRECTOR: Person = Person {
+    subject: "demo-group-director",
+    name: "Gareth Fictional",
+    roles: &[Role::GroupDirector],
+    services: None,
+};
+/// Legal Services.
+const LEGAL_SERVICES: Person = Person {
+    subject: "demo-legal-services",
+    name: "Hywel Madeup",
+    roles: &[Role::LegalServices],
+    services: None,
+};
 
 /// The ids of the demonstration services.
 struct Services {
@@ -168,118 +280,90 @@ struct Services {
     lei: i64,
 }
 
-/// The members of staff who appear in the cases: identity-provider subject and display name.
-struct Person {
-    /// Identity-provider subject.
-    subject: &'static str,
-    /// Name as shown to colleagues.
-    name: &'static str,
-}
-
-/// Customer Services officer.
-const OFFICER_CS: Person = Person {
-    subject: "demo-officer-cs",
-    name: "Alex Example",
-};
-/// Customer Services manager.
-const MANAGER_CS: Person = Person {
-    subject: "demo-manager-cs",
-    name: "Bethan Sample",
-};
-/// Housing service manager.
-const MANAGER_HOU: Person = Person {
-    subject: "demo-manager-hou",
-    name: "Dafydd Placeholder",
-};
-/// Leisure service manager.
-const MANAGER_LEI: Person = Person {
-    subject: "demo-manager-lei",
-    name: "Ffion Specimen",
-};
-/// Head of Service.
-const HEAD_OF_SERVICE: Person = Person {
-    subject: "demo-head-of-service",
-    name: "Eleri Demo",
-};
-/// Group Director.
-const GROUP_DIRECTOR: Person = Person {
-    subject: "demo-group-director",
-    name: "Gareth Fictional",
-};
-/// Legal Services.
-const LEGAL_SERVICES: Person = Person {
-    subject: "demo-legal-services",
-    name: "Hywel Madeup",
-};
-
-/// Writes the set inside one transaction, counting as it goes.
+/// Writes the set inside one transaction.
 struct Loader<'a> {
-    /// The transaction everything is written in.
+    /// The transaction everything is written in; each step nests inside it.
     txn: &'a DatabaseTransaction,
+    /// The lifecycle settings (the defaults: a 12-month review).
+    settings: &'a LifecycleSettings,
     /// The moment of loading; every date is relative to it.
     now: DateTime<Utc>,
-    /// What has been written so far.
-    summary: DemoSummary,
+}
+
+/// Text that is never blank in the demonstration set.
+fn text(value: &str) -> Result<Text, ApiError> {
+    Ok(Text::parse("demo", value)?)
 }
 
 impl<'a> Loader<'a> {
-    /// A loader writing in `txn`, with dates relative to `now`.
-    fn new(txn: &'a DatabaseTransaction, now: DateTime<Utc>) -> Self {
-        Self {
-            txn,
-            now,
-            summary: DemoSummary::default(),
-        }
-    }
-
     /// The moment `days` days before loading.
     fn days_ago(&self, days: i64) -> DateTime<Utc> {
         self.now - TimeDelta::days(days)
     }
 
-    /// The date `days` days before loading.
-    fn date_ago(&self, days: u64) -> NaiveDate {
-        self.now.date_naive() - Days::new(days)
+    /// `person` acting `days` days before loading.
+    fn acting(&self, person: &'a RequestContext, days: i64) -> Session<'a, DatabaseTransaction> {
+        Session::new(self.txn, person, self.settings, None).at(self.days_ago(days))
     }
 
     /// Write the whole set.
-    async fn load(mut self) -> Result<DemoSummary, ApiError> {
+    async fn load(self) -> Result<(), ApiError> {
         let services = self.services().await?;
-        self.establishments(&services).await?;
         self.staff(&services).await?;
         let customers = self.customers().await?;
-        self.case_just_reported(customers[0], services.cs).await?;
-        self.case_closed_not_unreasonable(customers[1], services.lei)
-            .await?;
-        self.case_determined_unreasonable(customers[0], services.hou)
-            .await?;
-        self.case_stage_1_warning(customers[3], services.cs).await?;
-        self.case_stage_2_restricted(customers[2], services.hou)
-            .await?;
-        Ok(self.summary)
+        self.case_just_reported(customers[0]).await?;
+        self.case_closed_not_unreasonable(customers[1]).await?;
+        self.case_determined_unreasonable(customers[0]).await?;
+        self.case_stage_1_warning(customers[3]).await?;
+        self.case_stage_2_restricted(customers[2]).await?;
+        Ok(())
     }
 
-    /// The three services.
-    async fn services(&mut self) -> Result<Services, ApiError> {
+    /// The three services and their establishments, set up by the administrator.
+    async fn services(&self) -> Result<Services, ApiError> {
+        let admin = ADMIN.signed_in();
+        let session = self.acting(&admin, 0);
         let mut ids = Vec::with_capacity(3);
-        for (code, name) in [
-            (MARKER_SERVICE_CODE, "Customer Services"),
-            ("HOU", "Housing"),
-            ("LEI", "Leisure"),
+        for (code, name, premises, address) in [
+            (
+                MARKER_SERVICE_CODE,
+                "Customer Services",
+                "One4All Centre",
+                "1 Demo Street, Exampletown CF00 0AA (fictional address)",
+            ),
+            (
+                "HOU",
+                "Housing",
+                "Housing Office, Pontypridd",
+                "3 Placeholder Lane, Exampletown CF00 0AC (fictional address)",
+            ),
+            (
+                "LEI",
+                "Leisure",
+                "Rhondda Sports Centre",
+                "2 Sample Road, Exampletown CF00 0AB (fictional address)",
+            ),
         ] {
-            let row = service::ActiveModel {
-                code: Set(code.into()),
-                name: Set(name.into()),
-                active: Set(true),
-                version: Set(1),
-                created_at: Set(self.now),
-                ..Default::default()
-            }
-            .insert(self.txn)
-            .await
-            .map_err(clash_is_conflict)?;
-            ids.push(row.id);
-            self.summary.services += 1;
+            let service = session
+                .create_service(
+                    NewService {
+                        code: ServiceCode::parse(code)?,
+                        name: text(name)?,
+                    },
+                    None,
+                )
+                .await?;
+            session
+                .create_establishment(
+                    NewEstablishment {
+                        name: text(premises)?,
+                        address: text(address)?,
+                    },
+                    Some(code),
+                    None,
+                )
+                .await?;
+            ids.push(service.id);
         }
         match ids[..] {
             [cs, hou, lei] => Ok(Services { cs, hou, lei }),
@@ -287,43 +371,8 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// The three establishments, one per service.
-    async fn establishments(&mut self, services: &Services) -> Result<(), ApiError> {
-        for (service_id, name, address) in [
-            (
-                services.cs,
-                "One4All Centre",
-                "1 Demo Street, Exampletown CF00 0AA (fictional address)",
-            ),
-            (
-                services.lei,
-                "Rhondda Sports Centre",
-                "2 Sample Road, Exampletown CF00 0AB (fictional address)",
-            ),
-            (
-                services.hou,
-                "Housing Office, Pontypridd",
-                "3 Placeholder Lane, Exampletown CF00 0AC (fictional address)",
-            ),
-        ] {
-            establishment::ActiveModel {
-                service_id: Set(Some(service_id)),
-                name: Set(name.into()),
-                address: Set(address.into()),
-                active: Set(true),
-                version: Set(1),
-                created_at: Set(self.now),
-                ..Default::default()
-            }
-            .insert(self.txn)
-            .await?;
-            self.summary.establishments += 1;
-        }
-        Ok(())
-    }
-
     /// Two teams and seven members of staff, each linked to the services they work in.
-    async fn staff(&mut self, services: &Services) -> Result<(), ApiError> {
+    async fn staff(&self, services: &Services) -> Result<(), ApiError> {
         let contact_centre = self.team(services.cs, "Contact Centre (demo team)").await?;
         let tenancy = self
             .team(services.hou, "Tenancy Management (demo team)")
@@ -377,7 +426,6 @@ impl<'a> Loader<'a> {
             }
             .insert(self.txn)
             .await?;
-            self.summary.staff_members += 1;
             for &service_id in service_ids {
                 staff_member_service::ActiveModel {
                     staff_member_id: Set(member.id),
@@ -387,14 +435,13 @@ impl<'a> Loader<'a> {
                 }
                 .insert(self.txn)
                 .await?;
-                self.summary.staff_member_services += 1;
             }
         }
         Ok(())
     }
 
     /// One staff team; its id.
-    async fn team(&mut self, service_id: i64, name: &str) -> Result<i64, ApiError> {
+    async fn team(&self, service_id: i64, name: &str) -> Result<i64, ApiError> {
         let team = staff_team::ActiveModel {
             service_id: Set(service_id),
             name: Set(name.into()),
@@ -404,16 +451,15 @@ impl<'a> Loader<'a> {
         }
         .insert(self.txn)
         .await?;
-        self.summary.staff_teams += 1;
         Ok(team.id)
     }
 
     /// The four customers; their ids in order: an English speaker, a Welsh speaker, a group of
     /// two, and a person with a representative and a reasonable adjustment.
-    async fn customers(&mut self) -> Result<[i64; 4], ApiError> {
+    async fn customers(&self) -> Result<[CustomerId; 4], ApiError> {
         let english = self
             .customer(
-                "DEMO-C-0001",
+                1,
                 CustomerKind::Person,
                 "Mr Demo Example (fictional)",
                 Language::En,
@@ -422,7 +468,7 @@ impl<'a> Loader<'a> {
             .await?;
         let welsh = self
             .customer(
-                "DEMO-C-0002",
+                2,
                 CustomerKind::Person,
                 "Ms Enghraifft Ffug (fictional)",
                 Language::Cy,
@@ -431,7 +477,7 @@ impl<'a> Loader<'a> {
             .await?;
         let group = self
             .customer(
-                "DEMO-C-0003",
+                3,
                 CustomerKind::Group,
                 "Example Street Residents' Group (fictional)",
                 Language::En,
@@ -443,7 +489,7 @@ impl<'a> Loader<'a> {
             ("Jo Specimen (fictional)", "secretary of the group"),
         ] {
             customer_member::ActiveModel {
-                customer_id: Set(group),
+                customer_id: Set(group.get()),
                 name: Set(name.into()),
                 relationship: Set(Some(relationship.into())),
                 version: Set(1),
@@ -452,11 +498,10 @@ impl<'a> Loader<'a> {
             }
             .insert(self.txn)
             .await?;
-            self.summary.customer_members += 1;
         }
         let represented = self
             .customer(
-                "DEMO-C-0004",
+                4,
                 CustomerKind::Person,
                 "Mx Test Person (fictional)",
                 Language::En,
@@ -467,7 +512,7 @@ impl<'a> Loader<'a> {
             )
             .await?;
         representative::ActiveModel {
-            customer_id: Set(represented),
+            customer_id: Set(represented.get()),
             name: Set("Rhian Advocate (fictional)".into()),
             organisation: Set(Some("Example Advocacy Service (fictional)".into())),
             relationship: Set(Some("independent advocate".into())),
@@ -481,9 +526,8 @@ impl<'a> Loader<'a> {
         }
         .insert(self.txn)
         .await?;
-        self.summary.representatives += 1;
         reasonable_adjustment::ActiveModel {
-            customer_id: Set(represented),
+            customer_id: Set(represented.get()),
             description: Set(
                 "Demo adjustment: letters in large print, and contact by email or in writing \
                  rather than long telephone calls (fictional)."
@@ -497,22 +541,20 @@ impl<'a> Loader<'a> {
         }
         .insert(self.txn)
         .await?;
-        self.summary.reasonable_adjustments += 1;
         Ok([english, welsh, group, represented])
     }
 
-    /// One customer; its id.
+    /// Customer `number`; its id.
     async fn customer(
-        &mut self,
-        reference: &str,
+        &self,
+        number: u32,
         kind: CustomerKind,
         display_name: &str,
         language: Language,
         need: Option<&str>,
-    ) -> Result<i64, ApiError> {
-        let number = self.summary.customers + 1;
+    ) -> Result<CustomerId, ApiError> {
         let row = customer::ActiveModel {
-            reference: Set(reference.into()),
+            reference: Set(format!("DEMO-C-{number:04}")),
             kind: Set(kind),
             display_name: Set(display_name.into()),
             address: Set(Some(format!(
@@ -528,198 +570,133 @@ impl<'a> Loader<'a> {
         }
         .insert(self.txn)
         .await?;
-        self.summary.customers += 1;
-        Ok(row.id)
+        Ok(CustomerId::from_key(row.id))
     }
 
-    /// One open case, opened `opened_days_ago` days before loading; its id.
-    async fn case(
-        &mut self,
-        customer_id: i64,
-        service_id: i64,
-        stage: CaseStage,
-        opened_days_ago: i64,
-    ) -> Result<i64, ApiError> {
-        let number = self.summary.cases + 1;
-        let row = upc_case::ActiveModel {
-            reference: Set(format!("DEMO-UPC-{number:04}")),
-            customer_id: Set(customer_id),
-            service_id: Set(service_id),
-            stage: Set(stage),
-            status: Set(CaseStatus::Open),
-            opened_at: Set(self.days_ago(opened_days_ago)),
-            closed_at: Set(None),
-            closure_reason: Set(None),
-            appeal_deadline: Set(None),
-            review_due_on: Set(None),
-            flagged_for_review: Set(false),
-            flag_reason: Set(None),
-            version: Set(1),
-            created_at: Set(self.now),
-            ..Default::default()
-        }
-        .insert(self.txn)
-        .await?;
-        self.summary.cases += 1;
-        Ok(row.id)
+    /// `reporter` reports `behaviours` of `customer` in `service`, `days` days before loading:
+    /// filed on the customer's open case there, or a new one (2.3). The case.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per part of the report reads best in the demo cases"
+    )]
+    async fn report(
+        &self,
+        reporter: &Person,
+        customer: CustomerId,
+        service: &str,
+        days: i64,
+        channel: ReportChannel,
+        behaviours: &[Behaviour],
+        description: &str,
+    ) -> Result<upc_case::Model, ApiError> {
+        let request = reporter.signed_in();
+        let session = self.acting(&request, days);
+        session
+            .report_behaviour(
+                ReportBehaviour {
+                    customer: CustomerChoice::Existing(customer),
+                    service_code: service.into(),
+                    behaviours: ReportBehaviour::behaviours(behaviours.to_vec())?,
+                    channel,
+                    occurred_at: session.now,
+                    description: text(description)?,
+                },
+                None,
+            )
+            .await
     }
 
-    /// Update a case row, bumping its version.
-    async fn update_case(
-        &mut self,
-        case_id: i64,
-        change: impl FnOnce(&mut upc_case::ActiveModel),
+    /// `decider` determines the behaviour on `case`, `days` days before loading (5.1).
+    async fn determine(
+        &self,
+        decider: &Person,
+        case: &upc_case::Model,
+        days: i64,
+        unreasonable: bool,
+        reasons: &str,
+    ) -> Result<upc_case::Model, ApiError> {
+        let request = decider.signed_in();
+        self.acting(&request, days)
+            .determine_behaviour(
+                CaseId::from_key(case.id),
+                DetermineBehaviour {
+                    version: case.version,
+                    unreasonable,
+                    reasons: text(reasons)?,
+                    report: None,
+                },
+                None,
+            )
+            .await
+    }
+
+    /// The Head of Service issues a Stage 1 warning on `case`, dated `days` days before
+    /// loading, having consulted the Service Director four days earlier (5.1).
+    async fn warn(
+        &self,
+        case: &upc_case::Model,
+        days: i64,
+        reasons: &str,
+        adjustments_considered: &str,
+        proportionality: &str,
+    ) -> Result<upc_case::Model, ApiError> {
+        let request = HEAD_OF_SERVICE.signed_in();
+        let session = self.acting(&request, days);
+        session
+            .issue_stage_1_warning(
+                CaseId::from_key(case.id),
+                IssueWarning {
+                    version: case.version,
+                    letter_date: None,
+                    reasons: text(reasons)?,
+                    service_director_consulted: text(
+                        "Demo Service Director (fictional), consulted by email; agreed a \
+                         warning is appropriate.",
+                    )?,
+                    consulted_on: session.now.date_naive() - Days::new(4),
+                    adjustments_considered: text(adjustments_considered)?,
+                    proportionality: text(proportionality)?,
+                },
+                None,
+            )
+            .await
+    }
+
+    /// `sender` marks every letter of `case` of `kind` sent, `days` days before loading.
+    async fn send(
+        &self,
+        sender: &Person,
+        case: &upc_case::Model,
+        kind: LetterKind,
+        days: i64,
     ) -> Result<(), ApiError> {
-        let Some(row) = upc_case::Entity::find_by_id(case_id).one(self.txn).await? else {
-            return Err(ApiError::internal(
-                "demo data: case just written is missing",
-            ));
-        };
-        let version = row.version + 1;
-        let mut active: upc_case::ActiveModel = row.into();
-        change(&mut active);
-        active.version = Set(version);
-        active.update(self.txn).await?;
+        let request = sender.signed_in();
+        let session = self.acting(&request, days);
+        for l in letter::Entity::find()
+            .filter(letter::Column::CaseId.eq(case.id))
+            .filter(letter::Column::Kind.eq(kind))
+            .all(self.txn)
+            .await?
+        {
+            session
+                .mark_letter_sent(
+                    LetterId::from_key(l.id),
+                    MarkLetterSent { version: l.version },
+                    None,
+                )
+                .await?;
+        }
         Ok(())
     }
 
-    /// A behaviour report naming `behaviours`, made `days_ago` days before loading; its id.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one argument per column reads best in the demo cases"
-    )]
-    async fn report(
-        &mut self,
-        case_id: i64,
-        reporter: &Person,
-        role: ReporterRole,
-        channel: ReportChannel,
-        days_ago: i64,
-        behaviours: &[Behaviour],
-        description: &str,
-    ) -> Result<i64, ApiError> {
-        let row = behaviour_report::ActiveModel {
-            case_id: Set(case_id),
-            reported_by: Set(reporter.subject.into()),
-            reporter_name: Set(reporter.name.into()),
-            reporter_role: Set(role),
-            channel: Set(channel),
-            occurred_at: Set(self.days_ago(days_ago)),
-            description: Set(description.into()),
-            version: Set(1),
-            created_at: Set(self.days_ago(days_ago)),
-            ..Default::default()
-        }
-        .insert(self.txn)
-        .await?;
-        self.summary.behaviour_reports += 1;
-        for &behaviour in behaviours {
-            behaviour_report_type::ActiveModel {
-                report_id: Set(row.id),
-                behaviour: Set(behaviour),
-                version: Set(1),
-                created_at: Set(self.days_ago(days_ago)),
-            }
-            .insert(self.txn)
-            .await?;
-            self.summary.behaviour_report_types += 1;
-        }
-        Ok(row.id)
-    }
-
-    /// A determination on `report_id`, made `days_ago` days before loading; its id.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one argument per column reads best in the demo cases"
-    )]
-    async fn determine(
-        &mut self,
-        case_id: i64,
-        report_id: i64,
-        decider: &Person,
-        role: DeciderRole,
-        unreasonable: bool,
-        days_ago: i64,
-        reasons: &str,
-    ) -> Result<i64, ApiError> {
-        let row = determination::ActiveModel {
-            case_id: Set(case_id),
-            report_id: Set(Some(report_id)),
-            decided_by: Set(decider.subject.into()),
-            decider_role: Set(role),
-            unreasonable: Set(unreasonable),
-            reasons: Set(reasons.into()),
-            decided_at: Set(self.days_ago(days_ago)),
-            version: Set(1),
-            created_at: Set(self.days_ago(days_ago)),
-            ..Default::default()
-        }
-        .insert(self.txn)
-        .await?;
-        self.summary.determinations += 1;
-        Ok(row.id)
-    }
-
-    /// A Stage 1 warning dated `letter_days_ago` days before loading, after consulting the
-    /// Service Director four days earlier; its id and appeal deadline.
-    async fn warn(
-        &mut self,
-        case_id: i64,
-        determination_id: i64,
-        letter_days_ago: u64,
-        adjustments_considered: &str,
-        proportionality: &str,
-    ) -> Result<(i64, NaiveDate), ApiError> {
-        let letter_date = self.date_ago(letter_days_ago);
-        let appeal_deadline = add_weekdays(letter_date, APPEAL_WORKING_DAYS);
-        let row = stage_1_warning::ActiveModel {
-            case_id: Set(case_id),
-            determination_id: Set(Some(determination_id)),
-            issued_by: Set(HEAD_OF_SERVICE.subject.into()),
-            letter_date: Set(letter_date),
-            service_director_consulted: Set(
-                "Demo Service Director (fictional), consulted by email; agreed a warning is \
-                 appropriate."
-                    .into(),
-            ),
-            consulted_on: Set(self.date_ago(letter_days_ago + 4)),
-            adjustments_considered: Set(adjustments_considered.into()),
-            proportionality: Set(proportionality.into()),
-            feedback_officer_copied: Set(true),
-            legal_services_notified_at: Set(Some(
-                self.days_ago(
-                    i64::try_from(letter_days_ago)
-                        .map_err(ApiError::internal)?
-                        .saturating_sub(1),
-                ),
-            )),
-            appeal_deadline: Set(appeal_deadline),
-            status: Set(WarningStatus::Active),
-            version: Set(1),
-            created_at: Set(self.now),
-            ..Default::default()
-        }
-        .insert(self.txn)
-        .await?;
-        self.summary.stage_1_warnings += 1;
-        Ok((row.id, appeal_deadline))
-    }
-
     /// Case 1: just reported in Customer Services, two behaviour types, no determination yet.
-    async fn case_just_reported(
-        &mut self,
-        customer_id: i64,
-        service_id: i64,
-    ) -> Result<(), ApiError> {
-        let case_id = self
-            .case(customer_id, service_id, CaseStage::Reported, 2)
-            .await?;
+    async fn case_just_reported(&self, customer: CustomerId) -> Result<(), ApiError> {
         self.report(
-            case_id,
             &OFFICER_CS,
-            ReporterRole::Officer,
-            ReportChannel::Telephone,
+            customer,
+            MARKER_SERVICE_CODE,
             2,
+            ReportChannel::Telephone,
             &[
                 Behaviour::NumerousRepeatCalls,
                 Behaviour::InsistingOnManager,
@@ -733,86 +710,51 @@ impl<'a> Loader<'a> {
     }
 
     /// Case 2: Leisure behaviour determined not unreasonable, and the case closed with reasons.
-    async fn case_closed_not_unreasonable(
-        &mut self,
-        customer_id: i64,
-        service_id: i64,
-    ) -> Result<(), ApiError> {
-        let case_id = self
-            .case(customer_id, service_id, CaseStage::Reported, 40)
-            .await?;
-        let report_id = self
+    async fn case_closed_not_unreasonable(&self, customer: CustomerId) -> Result<(), ApiError> {
+        let case = self
             .report(
-                case_id,
                 &MANAGER_LEI,
-                ReporterRole::ServiceManager,
-                ReportChannel::Email,
+                customer,
+                "LEI",
                 40,
+                ReportChannel::Email,
                 &[Behaviour::RepeatComplaints],
                 "Demo report (fictional): four emails in a week complaining about the \
                  changing-room temperature at the sports centre.",
             )
             .await?;
-        let reasons = "Demo determination (fictional): each email raised a new and genuine \
-                       fault, which has since been repaired. Persistent but not unreasonable \
-                       under the policy.";
         self.determine(
-            case_id,
-            report_id,
             &MANAGER_LEI,
-            DeciderRole::ServiceManager,
-            false,
+            &case,
             35,
-            reasons,
+            false,
+            "Demo determination (fictional): each email raised a new and genuine fault, which \
+             has since been repaired; the customer's concerns were resolved through the normal \
+             complaints route. Persistent but not unreasonable under the policy.",
         )
         .await?;
-        let closed_at = self.days_ago(35);
-        self.update_case(case_id, |case| {
-            case.stage = Set(CaseStage::Closed);
-            case.status = Set(CaseStatus::Closed);
-            case.closed_at = Set(Some(closed_at));
-            case.closure_reason = Set(Some(
-                "Behaviour determined not unreasonable; the customer's concerns were resolved \
-                 through the normal complaints route (demo data)."
-                    .into(),
-            ));
-        })
-        .await
+        Ok(())
     }
 
     /// Case 3: Housing behaviour determined unreasonable, awaiting a decision on a warning.
-    async fn case_determined_unreasonable(
-        &mut self,
-        customer_id: i64,
-        service_id: i64,
-    ) -> Result<(), ApiError> {
-        let case_id = self
-            .case(
-                customer_id,
-                service_id,
-                CaseStage::DeterminedUnreasonable,
-                12,
-            )
-            .await?;
-        let report_id = self
+    async fn case_determined_unreasonable(&self, customer: CustomerId) -> Result<(), ApiError> {
+        let case = self
             .report(
-                case_id,
                 &MANAGER_HOU,
-                ReporterRole::ServiceManager,
-                ReportChannel::InPerson,
+                customer,
+                "HOU",
                 12,
+                ReportChannel::InPerson,
                 &[Behaviour::AggressiveIntimidatingThreatening],
                 "Demo report (fictional): the customer raised their voice and banged the \
                  counter at the housing office when told a repair was not yet booked.",
             )
             .await?;
         self.determine(
-            case_id,
-            report_id,
             &MANAGER_HOU,
-            DeciderRole::ServiceManager,
-            true,
+            &case,
             8,
+            true,
             "Demo determination (fictional): staff felt intimidated; the behaviour is \
              aggressive under 2.3. To be considered for a Stage 1 warning.",
         )
@@ -821,21 +763,14 @@ impl<'a> Loader<'a> {
     }
 
     /// Case 4: a Stage 1 warning in Customer Services, its appeal window still open.
-    async fn case_stage_1_warning(
-        &mut self,
-        customer_id: i64,
-        service_id: i64,
-    ) -> Result<(), ApiError> {
-        let case_id = self
-            .case(customer_id, service_id, CaseStage::Stage1Warning, 30)
-            .await?;
-        let report_id = self
+    async fn case_stage_1_warning(&self, customer: CustomerId) -> Result<(), ApiError> {
+        let case = self
             .report(
-                case_id,
                 &OFFICER_CS,
-                ReporterRole::Officer,
-                ReportChannel::Email,
+                customer,
+                MARKER_SERVICE_CODE,
                 28,
+                ReportChannel::Email,
                 &[
                     Behaviour::ExcessiveDemandsOnStaffTime,
                     Behaviour::ChangingBasisOfComplaint,
@@ -844,23 +779,22 @@ impl<'a> Loader<'a> {
                  basis of a complaint about a council tax letter.",
             )
             .await?;
-        let determination_id = self
+        let case = self
             .determine(
-                case_id,
-                report_id,
                 &MANAGER_CS,
-                DeciderRole::ServiceManager,
-                true,
+                &case,
                 20,
+                true,
                 "Demo determination (fictional): the volume of emails is placing excessive \
                  demands on staff time and the complaint keeps changing.",
             )
             .await?;
-        let (_, appeal_deadline) = self
+        let case = self
             .warn(
-                case_id,
-                determination_id,
+                &case,
                 5,
+                "Demo text (fictional): over thirty emails in two weeks, each changing the \
+                 basis of the complaint, are placing excessive demands on staff time.",
                 "Demo text (fictional): the customer's hearing impairment and their adjustment \
                  (large print, written contact) were considered; the warning is sent in large \
                  print and copied to their advocate.",
@@ -868,28 +802,20 @@ impl<'a> Loader<'a> {
                  is imposed and the customer may still email about new issues.",
             )
             .await?;
-        self.update_case(case_id, |case| {
-            case.appeal_deadline = Set(Some(appeal_deadline));
-        })
-        .await
+        self.send(&HEAD_OF_SERVICE, &case, LetterKind::Stage1Warning, 4)
+            .await
     }
 
-    /// Case 5: Stage 2 restricted in Housing, with the decision, two restrictions and the letter.
-    async fn case_stage_2_restricted(
-        &mut self,
-        customer_id: i64,
-        service_id: i64,
-    ) -> Result<(), ApiError> {
-        let case_id = self
-            .case(customer_id, service_id, CaseStage::Stage2Restricted, 120)
-            .await?;
-        let report_id = self
+    /// Case 5: Stage 2 restricted in Housing: warned, the behaviour continued, and the Group
+    /// Director restricted contact, in consultation with Legal Services.
+    async fn case_stage_2_restricted(&self, customer: CustomerId) -> Result<(), ApiError> {
+        let case = self
             .report(
-                case_id,
                 &MANAGER_HOU,
-                ReporterRole::ServiceManager,
-                ReportChannel::Telephone,
+                customer,
+                "HOU",
                 118,
+                ReportChannel::Telephone,
                 &[
                     Behaviour::NumerousRepeatCalls,
                     Behaviour::GroundlessComplaintsAboutStaff,
@@ -898,65 +824,43 @@ impl<'a> Loader<'a> {
                  daily for three weeks and made unfounded complaints about named officers.",
             )
             .await?;
-        let determination_id = self
+        let case = self
             .determine(
-                case_id,
-                report_id,
                 &HEAD_OF_SERVICE,
-                DeciderRole::HeadOfService,
-                true,
+                &case,
                 110,
+                true,
                 "Demo determination (fictional): the calls disrupt the service and the \
                  complaints about staff were investigated and found groundless.",
             )
             .await?;
-        let (warning_id, _) = self
+        let case = self
             .warn(
-                case_id,
-                determination_id,
+                &case,
                 100,
+                "Demo text (fictional): daily calls and groundless complaints about named \
+                 officers are disrupting the housing service.",
                 "Demo text (fictional): no disability or unmet need is known for either member \
                  of the group; the group was asked and raised none.",
                 "Demo text (fictional): a warning gives the group the chance to change how it \
                  contacts the team before any restriction.",
             )
             .await?;
-        let decided_on = self.date_ago(30);
-        let review_due_on = decided_on + Months::new(REVIEW_MONTHS);
-        let decision = stage_2_decision::ActiveModel {
-            case_id: Set(case_id),
-            warning_id: Set(Some(warning_id)),
-            immediate: Set(false),
-            exceptional_reasons: Set(None),
-            decided_by: Set(GROUP_DIRECTOR.subject.into()),
-            decided_on: Set(decided_on),
-            consulted_role: Set(ConsultedRole::LegalServices),
-            consulted_name: Set(LEGAL_SERVICES.name.into()),
-            adjustments_considered: Set(
-                "Demo text (fictional): no disability or unmet need is known; telephone contact \
-                 is kept on two mornings a week so the group is not cut off."
-                    .into(),
-            ),
-            proportionality: Set(
-                "Demo text (fictional): the daily calls continued after the warning; limiting \
-                 calls to set times and other contact to letters is the least restrictive \
-                 arrangement that protects the service."
-                    .into(),
-            ),
-            reasons: Set(
-                "Demo text (fictional): the behaviour continued after the Stage 1 warning and \
-                 no appeal was made."
-                    .into(),
-            ),
-            review_due_on: Set(review_due_on),
-            service_team_notified_at: Set(Some(self.days_ago(29))),
-            version: Set(1),
-            created_at: Set(self.days_ago(30)),
-            ..Default::default()
-        }
-        .insert(self.txn)
-        .await?;
-        self.summary.stage_2_decisions += 1;
+        self.send(&HEAD_OF_SERVICE, &case, LetterKind::Stage1Warning, 99)
+            .await?;
+        let case = self
+            .report(
+                &MANAGER_HOU,
+                customer,
+                "HOU",
+                60,
+                ReportChannel::Telephone,
+                &[Behaviour::NumerousRepeatCalls],
+                "Demo report (fictional): the daily calls resumed five weeks after the warning, \
+                 and the appeal window had closed without an appeal.",
+            )
+            .await?;
+        let request = GROUP_DIRECTOR.signed_in();
         let telephone_times = TelephoneTimes {
             days: vec![ParameterDay::Tuesday, ParameterDay::Thursday],
             from: ClockTime::new(10, 0)
@@ -964,97 +868,59 @@ impl<'a> Loader<'a> {
             to: ClockTime::new(12, 0)
                 .ok_or_else(|| ApiError::internal("demo data: bad clock time"))?,
         };
-        for parameters in [
+        let restrictions = [
             RestrictionParameters::ContactForm(ContactForm {
                 permitted_channels: vec![ContactChannel::Letter, ContactChannel::Telephone],
             }),
             RestrictionParameters::TelephoneTimes(telephone_times),
-        ] {
-            parameters.validate().map_err(ApiError::internal)?;
-            restriction::ActiveModel {
-                case_id: Set(case_id),
-                service_id: Set(service_id),
-                decision_id: Set(Some(decision.id)),
-                kind: Set(parameters.kind()),
-                parameters: Set(parameters),
-                starts_on: Set(decided_on),
-                ends_on: Set(None),
-                review_due_on: Set(review_due_on),
-                status: Set(RestrictionStatus::Active),
-                permanent: Set(false),
-                lifted_on: Set(None),
-                lifted_reason: Set(None),
-                version: Set(1),
-                created_at: Set(self.days_ago(30)),
-                ..Default::default()
-            }
-            .insert(self.txn)
-            .await?;
-            self.summary.restrictions += 1;
-        }
-        let body_text = format!(
-            "DEMONSTRATION LETTER - FICTIONAL\n\n\
-             Dear Example Street Residents' Group,\n\n\
-             Following the warning of {warning}, the Group Director has decided on {decided} \
-             that, for the Housing service only, you may contact us by letter, or by telephone \
-             on Tuesdays and Thursdays between 10:00 and 12:00.\n\n\
-             These arrangements will be reviewed by {review}.\n\n\
-             Legal Services (demo)",
-            warning = self.date_ago(100).format("%-d %B %Y"),
-            decided = decided_on.format("%-d %B %Y"),
-            review = review_due_on.format("%-d %B %Y"),
-        );
-        let body_html = format!(
-            "<p>{}</p>",
-            body_text
-                .split("\n\n")
-                .map(|paragraph| paragraph.replace('\n', "<br>"))
-                .collect::<Vec<_>>()
-                .join("</p><p>")
-        );
-        letter::ActiveModel {
-            case_id: Set(case_id),
-            kind: Set(LetterKind::Stage2Decision),
-            language: Set(Language::En),
-            template_id: Set(None),
-            subject: Set("Restricted contact arrangements (demonstration letter)".into()),
-            body_text: Set(body_text),
-            body_html: Set(body_html),
-            issued_at: Set(self.days_ago(29)),
-            issued_by: Set(LEGAL_SERVICES.subject.into()),
-            sent_at: Set(Some(self.days_ago(29))),
-            sent_by: Set(Some(LEGAL_SERVICES.subject.into())),
-            version: Set(1),
-            created_at: Set(self.days_ago(29)),
-            ..Default::default()
-        }
-        .insert(self.txn)
-        .await?;
-        self.summary.letters += 1;
-        self.update_case(case_id, |case| {
-            case.review_due_on = Set(Some(review_due_on));
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, parameters)| RestrictionTerms {
+            field: format!("restrictions[{i}]"),
+            parameters,
+            starts_on: None,
+            ends_on: None,
         })
-        .await
+        .collect();
+        let case = self
+            .acting(&request, 30)
+            .decide_stage_2(
+                CaseId::from_key(case.id),
+                DecideStage2 {
+                    version: case.version,
+                    exceptional_reasons: None,
+                    consulted_role: ConsultedRole::LegalServices,
+                    consulted_name: text(LEGAL_SERVICES.name)?,
+                    adjustments_considered: text(
+                        "Demo text (fictional): no disability or unmet need is known; \
+                         telephone contact is kept on two mornings a week so the group is not \
+                         cut off.",
+                    )?,
+                    proportionality: text(
+                        "Demo text (fictional): the daily calls continued after the warning; \
+                         limiting calls to set times and other contact to letters is the least \
+                         restrictive arrangement that protects the service.",
+                    )?,
+                    reasons: text(
+                        "Demo text (fictional): the behaviour continued after the Stage 1 \
+                         warning and no appeal was made.",
+                    )?,
+                    decided_on: None,
+                    review_due_on: None,
+                    restrictions,
+                },
+                None,
+            )
+            .await?;
+        self.send(&LEGAL_SERVICES, &case, LetterKind::Stage2Decision, 29)
+            .await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    #[test]
-    fn weekdays_skip_weekends() {
-        // Friday 2 January 2026 + 1 weekday = Monday 5 January.
-        assert_eq!(add_weekdays(date(2026, 1, 2), 1), date(2026, 1, 5));
-        // Monday + 15 weekdays = three weeks later, a Monday.
-        assert_eq!(add_weekdays(date(2026, 1, 5), 15), date(2026, 1, 26));
-        // From a Saturday, the first weekday is the Monday.
-        assert_eq!(add_weekdays(date(2026, 1, 3), 1), date(2026, 1, 5));
-    }
 
     #[test]
     fn summary_reads_as_a_sentence() {

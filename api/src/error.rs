@@ -128,6 +128,32 @@ impl ApiError {
     }
 }
 
+impl From<crate::domain::DomainError> for ApiError {
+    fn from(err: crate::domain::DomainError) -> Self {
+        use crate::domain::DomainError as D;
+        match err {
+            D::Forbidden(m) => ApiError::Forbidden(m),
+            D::BadInput { field, message } => ApiError::BadUserInput {
+                message,
+                field: Some(field),
+            },
+            D::NotFound(m) => ApiError::NotFound(m),
+            D::Conflict(m) => ApiError::Conflict(m),
+            D::InvalidTransition {
+                message,
+                current,
+                allowed,
+            } => ApiError::InvalidTransition {
+                message,
+                current,
+                allowed,
+            },
+            D::AppealOutOfTime(m) => ApiError::AppealOutOfTime(m),
+            D::NoRightOfAppeal(m) => ApiError::NoRightOfAppeal(m),
+        }
+    }
+}
+
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
         ApiError::internal(format!("database: {err}"))
@@ -220,6 +246,35 @@ mod tests {
             assert_eq!(err.code(), expected);
             assert_eq!(code_of(err), Value::from(expected));
         }
+    }
+
+    #[test]
+    fn every_domain_refusal_keeps_its_code() {
+        use crate::domain::DomainError as D;
+        let cases = [
+            (D::Forbidden("no".into()), "FORBIDDEN"),
+            (D::bad_input("reasons", "blank"), "BAD_USER_INPUT"),
+            (D::NotFound("case".into()), "NOT_FOUND"),
+            (D::Conflict("stale".into()), "CONFLICT"),
+            (
+                D::InvalidTransition {
+                    message: "no".into(),
+                    current: "closed".into(),
+                    allowed: vec![],
+                },
+                "INVALID_TRANSITION",
+            ),
+            (D::AppealOutOfTime("late".into()), "APPEAL_OUT_OF_TIME"),
+            (D::NoRightOfAppeal("3.6".into()), "NO_RIGHT_OF_APPEAL"),
+        ];
+        for (refusal, expected) in cases {
+            let message = refusal.message().to_string();
+            let api: ApiError = refusal.into();
+            assert_eq!(api.code(), expected);
+            assert_eq!(api.message(), message);
+        }
+        let (_, e) = ext(D::bad_input("reasons", "blank").into());
+        assert_eq!(e.get("field"), Some(&Value::from("reasons")));
     }
 
     #[test]

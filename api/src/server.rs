@@ -12,11 +12,13 @@ use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::auth::{AuthError, Authenticator, Principal, bearer_from_header};
+use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
-use crate::graphql::{ApiSchema, build_schema};
+use crate::graphql::build_schema;
 use crate::http::DbHealth;
+pub use crate::http::state::AppState;
+use crate::http::state::request_error;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimits;
 
@@ -37,25 +39,6 @@ pub enum StartupError {
         /// Why.
         source: std::io::Error,
     },
-}
-
-/// What every request handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    /// The database pool.
-    pub db: DatabaseConnection,
-    /// The settings the server started with.
-    pub settings: Arc<Settings>,
-    /// The GraphQL schema.
-    pub schema: ApiSchema,
-    /// Verifies bearer tokens.
-    pub auth: Authenticator,
-    /// Prometheus metrics (`/metrics`).
-    pub metrics: Metrics,
-    /// Per-user and per-address rate limits.
-    pub rate_limits: Arc<RateLimits>,
-    /// Whether the database answered last time.
-    pub db_health: Arc<DbHealth>,
 }
 
 /// A prepared server: database open and migrated, routes built, not yet listening.
@@ -87,7 +70,7 @@ impl App {
         metrics.count_statements(&mut db);
         let schema = build_schema(
             db.clone(),
-            crate::lifecycle::LifecycleSettings {
+            crate::domain::lifecycle::LifecycleSettings {
                 review_period_months: settings.review_period_months,
                 legal_services_address: settings.legal_services_address.clone(),
             },
@@ -176,7 +159,7 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(crate::http::graphql::get).post(crate::http::graphql::post),
         )
-        .route("/graphql/ws", get(crate::alerts::socket::graphql_ws))
+        .route("/graphql/ws", get(crate::http::ws::graphql_ws))
         .route("/reports/{id}/{file}", get(crate::http::reports::download))
         .route("/feeds/decisions", get(crate::http::reports::decisions))
         .route(
@@ -240,117 +223,4 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
     }
-}
-
-/// Verify the bearer token; when the token names no services, take them from the staff
-/// directory.
-pub async fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal, AuthError> {
-    authenticate_checked(state, header)
-        .await
-        .map_err(|e| match e {
-            AuthFailure::Auth(e) => e,
-            AuthFailure::Database => AuthError::KeySetUnavailable,
-        })
-}
-
-/// Why a caller could not be identified.
-#[derive(Debug)]
-pub enum AuthFailure {
-    /// The token is missing or not valid.
-    Auth(AuthError),
-    /// The staff directory could not be read (already logged with a correlation id).
-    Database,
-}
-
-/// As [`authenticate`], telling a bad token from an unreachable database.
-pub async fn authenticate_checked(
-    state: &AppState,
-    header: Option<&str>,
-) -> Result<Principal, AuthFailure> {
-    let token = bearer_from_header(header).map_err(AuthFailure::Auth)?;
-    let mut principal = state
-        .auth
-        .authenticate(token)
-        .await
-        .map_err(AuthFailure::Auth)?;
-    if principal.services_from_directory {
-        match directory_services(&state.db, &principal.subject).await {
-            Ok(services) => principal.services = services,
-            Err(e) => {
-                crate::error::ApiError::internal(format!("staff directory look-up: {e}"));
-                return Err(AuthFailure::Database);
-            }
-        }
-    }
-    Ok(principal)
-}
-
-async fn directory_services(
-    db: &DatabaseConnection,
-    subject: &str,
-) -> Result<std::collections::BTreeSet<String>, sea_orm::DbErr> {
-    use entities::{service, staff_member, staff_member_service};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let Some(member) = staff_member::Entity::find()
-        .filter(staff_member::Column::Subject.eq(subject))
-        .one(db)
-        .await?
-    else {
-        return Ok(Default::default());
-    };
-    let ids: Vec<i64> = staff_member_service::Entity::find()
-        .filter(staff_member_service::Column::StaffMemberId.eq(member.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.service_id)
-        .collect();
-    Ok(service::Entity::find()
-        .filter(service::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| s.code)
-        .collect())
-}
-
-/// HTTP 401 with `WWW-Authenticate: Bearer` and the reason in the body (never the token).
-pub fn unauthenticated(e: &AuthError) -> Response {
-    let mut response = request_error(
-        StatusCode::UNAUTHORIZED,
-        crate::error::code::UNAUTHENTICATED,
-        &format!("authentication required: {}", e.reason()),
-    );
-    let challenge = if matches!(e, AuthError::Missing) {
-        "Bearer".to_string()
-    } else {
-        format!(
-            "Bearer error=\"invalid_token\", error_description=\"{}\"",
-            e.reason()
-        )
-    };
-    if let Ok(value) = axum::http::HeaderValue::from_str(&challenge) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, value);
-    }
-    response
-}
-
-fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-        Err(e) => {
-            let err = crate::error::ApiError::internal(format!("serialising response: {e}"));
-            (StatusCode::INTERNAL_SERVER_ERROR, err.message()).into_response()
-        }
-    }
-}
-
-/// A request-level error (the request could not be executed at all) in GraphQL's error shape.
-pub fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code } }]
-    });
-    json_response(status, &body)
 }

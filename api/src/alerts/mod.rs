@@ -6,24 +6,28 @@
 //! PostgreSQL, `NOTIFY`s the channel [`CHANNEL`] with the row's id, which PostgreSQL delivers
 //! only when (and if) the transaction commits. Every API instance runs a [`listener`] that
 //! loads the notification and hands it to its in-process [`AlertHub`], a broadcast channel
-//! that GraphQL subscriptions read from ([`socket`] serves them over WebSocket). On SQLite
+//! that GraphQL subscriptions read from (`http::ws` serves them over WebSocket). On SQLite
 //! there is one process and no `NOTIFY`: the step publishes to the hub itself once its
 //! transaction has committed ([`Pending::publish`]). Either way nothing is announced for a
 //! change that was rolled back.
 
 pub mod listener;
-pub mod socket;
 
 use std::sync::{Arc, Mutex};
 
-use chrono::Utc;
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
 use entities::enums::RestrictionKind;
 use entities::notification::{self, AlertEvent};
-use entities::{restriction, service, upc_case};
-use sea_orm::sea_query::{Func, Query};
+use entities::{notification_read, restriction, service, upc_case};
+use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+
+use crate::auth::{Principal, Role};
 use tokio::sync::broadcast;
 
 use crate::error::ApiResult;
@@ -71,6 +75,19 @@ impl AlertHub {
     /// Hand `alert` to every current subscriber (none listening is fine).
     pub fn publish(&self, alert: Alert) {
         let _ = self.sender.send(Arc::new(alert));
+    }
+}
+
+/// The alerts published since this connection was acknowledged, for its first
+/// `restrictionAlerts` subscription, so that nothing published between the acknowledgement and
+/// the subscription is missed.
+pub struct ConnectionAlerts(pub Mutex<Option<broadcast::Receiver<Arc<Alert>>>>);
+
+impl ConnectionAlerts {
+    /// The connection's receiver the first time; later subscriptions on the same connection
+    /// start from the moment they subscribe.
+    pub fn take(&self) -> Option<broadcast::Receiver<Arc<Alert>>> {
+        self.0.lock().ok().and_then(|mut r| r.take())
     }
 }
 
@@ -198,4 +215,135 @@ fn kind_words(kind: RestrictionKind) -> &'static str {
         RestrictionKind::ContactAgreement => "contact under a contact agreement",
         RestrictionKind::Termination => "termination of contact",
     }
+}
+
+/// Whose alerts a caller receives: staff those of their own services; Legal Services and the
+/// Monitoring Officer every service's; anyone else (Members, the Standards Committee, admin)
+/// none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertScope {
+    /// Every service's.
+    All,
+    /// These services'.
+    Services(BTreeSet<String>),
+}
+
+impl AlertScope {
+    /// The scope of `principal`.
+    pub fn of(principal: &Principal) -> Self {
+        if principal.has_any_role(&[Role::LegalServices, Role::MonitoringOfficer]) {
+            AlertScope::All
+        } else if principal.has_any_role(crate::domain::roles::SERVICE_STAFF) {
+            AlertScope::Services(principal.services.clone())
+        } else {
+            AlertScope::Services(BTreeSet::new())
+        }
+    }
+
+    /// Whether alerts of the service with `service_code` reach the caller.
+    pub fn includes(&self, service_code: &str) -> bool {
+        match self {
+            AlertScope::All => true,
+            AlertScope::Services(codes) => codes.contains(service_code),
+        }
+    }
+
+    /// A condition on `notification` rows implementing this scope.
+    pub fn condition(&self) -> Condition {
+        match self {
+            AlertScope::All => Condition::all(),
+            AlertScope::Services(codes) if codes.is_empty() => {
+                Condition::all().add(Expr::val(1).eq(0))
+            }
+            AlertScope::Services(codes) => Condition::all().add(
+                notification::Column::ServiceId.in_subquery(
+                    Query::select()
+                        .column(service::Column::Id)
+                        .from(service::Entity)
+                        .and_where(Expr::col(service::Column::Code).is_in(codes.iter().cloned()))
+                        .to_owned(),
+                ),
+            ),
+        }
+    }
+}
+
+/// `rows` with their service codes and `subject`'s read marks.
+pub async fn described(
+    db: &impl sea_orm::ConnectionTrait,
+    subject: &str,
+    rows: Vec<notification::Model>,
+) -> ApiResult<Vec<(notification::Model, String, Option<DateTime<Utc>>)>> {
+    let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
+    let service_ids: BTreeSet<i64> = rows.iter().map(|n| n.service_id).collect();
+    let codes: HashMap<i64, String> = service::Entity::find()
+        .filter(service::Column::Id.is_in(service_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.code))
+        .collect();
+    let marks: HashMap<i64, DateTime<Utc>> = notification_read::Entity::find()
+        .filter(notification_read::Column::UserSub.eq(subject))
+        .filter(notification_read::Column::NotificationId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.notification_id, m.read_at))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|n| {
+            let code = codes.get(&n.service_id).cloned().unwrap_or_default();
+            let read_at = marks.get(&n.id).copied();
+            (n, code, read_at)
+        })
+        .collect())
+}
+
+/// The notifications `principal` receives, newest first, at most `limit` (only those
+/// `principal` has not marked read, when `unread_only`), with their service codes and read
+/// marks.
+pub async fn latest<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    unread_only: bool,
+    limit: u64,
+) -> ApiResult<Vec<(notification::Model, String, Option<DateTime<Utc>>)>> {
+    let subject = &principal.subject;
+    let mut query = notification::Entity::find()
+        .filter(AlertScope::of(principal).condition())
+        .order_by_desc(notification::Column::Id)
+        .limit(limit);
+    if unread_only {
+        query = query.filter(
+            notification::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(notification_read::Column::NotificationId)
+                    .from(notification_read::Entity)
+                    .and_where(Expr::col(notification_read::Column::UserSub).eq(subject))
+                    .to_owned(),
+            ),
+        );
+    }
+    let rows = query.all(db).await?;
+    described(db, subject, rows).await
+}
+
+/// The stored notifications `principal` receives after id `after`, oldest first, at most
+/// `limit`, with their service codes and read marks: what a reconnecting subscriber missed.
+pub async fn after<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    after: i64,
+    limit: u64,
+) -> ApiResult<Vec<(notification::Model, String, Option<DateTime<Utc>>)>> {
+    let rows = notification::Entity::find()
+        .filter(AlertScope::of(principal).condition())
+        .filter(notification::Column::Id.gt(after))
+        .order_by_asc(notification::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    described(db, &principal.subject, rows).await
 }

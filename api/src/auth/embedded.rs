@@ -18,8 +18,8 @@ use rand::RngCore;
 use serde_json::{Map, Value};
 
 use super::error::{AuthError, AuthSetupError, MintError};
-use super::role::Role;
 use super::token::{self, ClaimMapping, PeekedHeader};
+use crate::domain::roles::Role;
 
 /// The issuer of embedded-mode tokens.
 pub const EMBEDDED_ISSUER: &str = "upc-api-embedded";

@@ -15,8 +15,6 @@
 mod embedded;
 mod error;
 mod jwks;
-mod principal;
-mod role;
 mod settings;
 mod token;
 
@@ -30,10 +28,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::domain::roles::{Principal, Role, UnknownRole};
 pub use embedded::{EMBEDDED_AUDIENCE, EMBEDDED_ISSUER, MintRequest, SECRET_FILE_NAME};
 pub use error::{AuthError, AuthSetupError, MintError};
-pub use principal::Principal;
-pub use role::{Role, UnknownRole};
 pub use settings::AuthSettings;
 
 use embedded::EmbeddedKeys;

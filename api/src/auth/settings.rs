@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::role::Role;
+use crate::domain::roles::Role;
 
 /// How tokens are verified. Build with [`AuthSettings::default`] and override fields.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,9 +11,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
 use super::error::AuthError;
-use super::principal::Principal;
-use super::role::Role;
 use super::settings::AuthSettings;
+use crate::domain::roles::Principal;
+use crate::domain::roles::Role;
 
 /// Tokens longer than this are refused unread (Entra tokens are a few KiB).
 const MAX_TOKEN_LEN: usize = 16 * 1024;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use crate::auth::Role::{self, *};
-use crate::graphql::safety;
-use crate::lifecycle::Step;
+use crate::domain::lifecycle::Step;
+use crate::domain::roles;
 
 /// Who may read a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,28 +197,22 @@ pub const OPERATIONS: &[(&str, &[Role])] = &[
     ("Mutation.logContact", CASE_STAFF),
     ("Mutation.reviewFiledContact", FILE_REVIEWERS),
     // --- Health & Safety and recording (issue 5, sections 3 and 4) ---
-    ("Mutation.reportThreat", safety::SERVICE_STAFF_REPORTERS),
-    ("Mutation.excludeTemporarily", safety::TEMPORARY_EXCLUDERS),
-    ("Mutation.excludeLongTerm", safety::LONG_TERM_AGREERS),
-    ("Mutation.liftExclusion", safety::EXCLUSION_LIFTERS),
-    ("Mutation.recordHsV1Reference", safety::HS_V1_RECORDERS),
-    ("Mutation.recordPoliceReferral", safety::POLICE_REFERRERS),
-    (
-        "Mutation.recordCallTermination",
-        safety::SERVICE_STAFF_REPORTERS,
-    ),
-    ("Mutation.referHarassment", safety::HARASSMENT_REFERRERS),
+    ("Mutation.reportThreat", roles::SERVICE_STAFF),
+    ("Mutation.excludeTemporarily", roles::TEMPORARY_EXCLUDERS),
+    ("Mutation.excludeLongTerm", roles::LONG_TERM_AGREERS),
+    ("Mutation.liftExclusion", roles::EXCLUSION_LIFTERS),
+    ("Mutation.recordHsV1Reference", roles::HS_V1_RECORDERS),
+    ("Mutation.recordPoliceReferral", roles::POLICE_REFERRERS),
+    ("Mutation.recordCallTermination", roles::SERVICE_STAFF),
+    ("Mutation.referHarassment", roles::HARASSMENT_REFERRERS),
     (
         "Mutation.reportHarassmentToPolice",
-        safety::HARASSMENT_REPORTERS,
+        roles::HARASSMENT_REPORTERS,
     ),
-    (
-        "Mutation.logExclusionAppeal",
-        safety::EXCLUSION_APPEAL_LOGGERS,
-    ),
+    ("Mutation.logExclusionAppeal", roles::APPEAL_LOGGERS),
     (
         "Mutation.recordRecordingRequest",
-        safety::RECORDING_RECORDERS,
+        roles::RECORDING_RECORDERS,
     ),
     // --- Live alerts (issue 5, 5.5) ---
     // Staff of the service and those who see every service; not Members, the Committee or admin.

@@ -3,27 +3,22 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use entities::enums::{CaseStatus, Language, LetterKind};
-use entities::{appeal, closure_day, letter, letter_template, review, upc_case};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use entities::enums::{Language, LetterKind};
+use entities::{closure_day, letter_template};
+use sea_orm::DatabaseConnection;
 
-use crate::audit::{self, Change};
-use crate::auth::Role;
 use crate::authz::caller;
-use crate::authz::scope::case_scope;
 use crate::calendar::Calendar;
+use crate::domain::correspondence::{MarkLetterSent, NewTemplate};
+use crate::domain::directory::NewClosureDay;
+use crate::domain::values::{ClosureDayId, LetterId, RecordId, Text, choice};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::cases::CaseNode;
 use crate::graphql::ids::parse_id;
 use crate::graphql::records::Letter;
-use crate::graphql::steps::{parse_enum, required, service_code, today};
-use crate::letters;
-use crate::lifecycle::store::{
-    Idempotency, active_template, calendar, remember, replayed, update_versioned,
-};
+use crate::graphql::steps::{key, session};
+use crate::store::facts::{active_template, calendar};
+use crate::store::reads;
 
 /// A version of a letter template.
 #[derive(SimpleObject, Clone)]
@@ -146,23 +141,10 @@ impl AdminQuery {
     async fn letter(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Letter> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let id = parse_id("id", &id)?;
-        let found = letter::Entity::find_by_id(id)
-            .filter(
-                letter::Column::CaseId.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(upc_case::Column::Id)
-                        .from(upc_case::Entity)
-                        .cond_where(case_scope(&request.principal).condition())
-                        .to_owned(),
-                ),
-            )
-            .one(db)
-            .await?;
-        found
-            .inspect(|l| crate::access::note(ctx, "Letter", Some(l.case_id), None))
-            .map(Letter::from)
-            .ok_or_else(|| ApiError::NotFound(format!("no letter {id} that you may see")))
+        let id = parse_id::<LetterId>("id", &id)?.get();
+        let found = reads::visible_letter(db, &request.principal, id).await?;
+        crate::access::note(ctx, "Letter", Some(found.case_id), None);
+        Ok(Letter::from(found))
     }
 
     /// Every stored version of the letter templates, newest first; filter by kind and language.
@@ -173,26 +155,13 @@ impl AdminQuery {
         #[graphql(desc = "`en` or `cy`.")] language: Option<String>,
     ) -> ApiResult<Vec<LetterTemplate>> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let mut query = letter_template::Entity::find()
-            .order_by_asc(letter_template::Column::Kind)
-            .order_by_asc(letter_template::Column::Language)
-            .order_by_desc(letter_template::Column::TemplateVersion);
-        if let Some(kind) = kind {
-            query = query.filter(letter_template::Column::Kind.eq(parse_enum(
-                "kind",
-                &kind,
-                LetterKind::ALL,
-            )?));
-        }
-        if let Some(language) = language {
-            query = query.filter(letter_template::Column::Language.eq(parse_enum(
-                "language",
-                &language,
-                Language::ALL,
-            )?));
-        }
-        Ok(query
-            .all(db)
+        let kind = kind
+            .map(|k| choice("kind", &k, LetterKind::ALL))
+            .transpose()?;
+        let language = language
+            .map(|l| choice("language", &l, Language::ALL))
+            .transpose()?;
+        Ok(reads::letter_templates(db, kind, language)
             .await?
             .into_iter()
             .map(LetterTemplate::from)
@@ -208,15 +177,11 @@ impl AdminQuery {
         #[graphql(desc = "`en` or `cy`.")] language: String,
     ) -> ApiResult<LetterTemplate> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let kind = parse_enum("kind", &kind, LetterKind::ALL)?;
-        let language = parse_enum("language", &language, Language::ALL)?;
+        let kind = choice("kind", &kind, LetterKind::ALL)?;
+        let language = choice("language", &language, Language::ALL)?;
         let (id, template) = active_template(db, kind, language).await?;
         match id {
-            Some(id) => letter_template::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .map(LetterTemplate::from)
-                .ok_or_else(|| ApiError::NotFound(format!("no template {id}"))),
+            Some(id) => Ok(reads::letter_template(db, id).await?.into()),
             None => Ok(LetterTemplate {
                 id: None,
                 kind: kind.as_str().to_string(),
@@ -233,9 +198,7 @@ impl AdminQuery {
     /// Council closure days (besides weekends and bank holidays), in date order.
     async fn closure_days(&self, ctx: &Context<'_>) -> ApiResult<Vec<ClosureDay>> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        Ok(closure_day::Entity::find()
-            .order_by_asc(closure_day::Column::Day)
-            .all(db)
+        Ok(reads::closure_days(db)
             .await?
             .into_iter()
             .map(ClosureDay::from)
@@ -290,17 +253,9 @@ impl AdminQuery {
                 "withinDays must be from 0 to 366",
             ));
         }
-        let today = today();
+        let today = Utc::now().date_naive();
         let horizon = today + chrono::Duration::days(i64::from(within));
-        let rows = upc_case::Entity::find()
-            .filter(case_scope(&request.principal).condition())
-            .filter(upc_case::Column::Status.eq(CaseStatus::Open))
-            .filter(upc_case::Column::ReviewDueOn.lte(horizon))
-            .order_by_asc(upc_case::Column::ReviewDueOn)
-            .order_by_asc(upc_case::Column::Id)
-            .limit(200)
-            .all(db)
-            .await?;
+        let rows = reads::reviews_due(db, &request.principal, horizon).await?;
         Ok(rows
             .into_iter()
             .filter_map(|c| {
@@ -331,97 +286,15 @@ impl AdminMutation {
         input: MarkLetterSentInput,
         idempotency_key: Option<String>,
     ) -> ApiResult<Letter> {
-        let request = caller(ctx)?;
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let id = parse_id("letterId", &input.letter_id)?;
-        let key = Idempotency::new(idempotency_key, "markLetterSent", &input)?;
-        let txn = db.begin().await?;
-        if let Some(first) = replayed::<letter::Model, _>(&txn, request, &key).await? {
-            return Ok(first.into());
-        }
-        let found = letter::Entity::find_by_id(id)
-            .one(&txn)
+        let letter = parse_id::<LetterId>("letterId", &input.letter_id)?;
+        let key = key(idempotency_key, "markLetterSent", &input)?;
+        let cmd = MarkLetterSent {
+            version: input.version,
+        };
+        Ok(session(ctx)?
+            .mark_letter_sent(letter, cmd, key)
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no letter {id}")))?;
-        let case = crate::graphql::steps::visible_case(&txn, request, found.case_id).await?;
-        let code = service_code(&txn, case.service_id).await?;
-        let allowed = request.principal.has_role(Role::LegalServices)
-            || (request.principal.has_role(Role::HeadOfService)
-                && request.principal.in_service(&code)
-                && found.kind == LetterKind::Stage1Warning);
-        if !allowed {
-            return Err(ApiError::Forbidden(
-                "Legal Services sends decision letters; a Head of Service may send their service's warning letters".into(),
-            ));
-        }
-        if found.sent_at.is_some() {
-            return Err(ApiError::Conflict(format!(
-                "letter {id} was already marked sent"
-            )));
-        }
-        let now = Utc::now();
-        let sent = update_versioned::<letter::Entity>(
-            &txn,
-            id,
-            input.version,
-            letter::ActiveModel {
-                sent_at: Set(Some(now)),
-                sent_by: Set(Some(request.principal.subject.clone())),
-                ..Default::default()
-            },
-            "letter",
-        )
-        .await?;
-        match (found.regarding_type.as_deref(), found.regarding_id) {
-            (Some("appeal"), Some(appeal_id)) => {
-                if let Some(a) = appeal::Entity::find_by_id(appeal_id).one(&txn).await? {
-                    update_versioned::<appeal::Entity>(
-                        &txn,
-                        a.id,
-                        a.version,
-                        appeal::ActiveModel {
-                            customer_told_at: Set(Some(now)),
-                            ..Default::default()
-                        },
-                        "appeal",
-                    )
-                    .await?;
-                }
-            }
-            (Some("review"), Some(review_id)) => {
-                if let Some(r) = review::Entity::find_by_id(review_id).one(&txn).await? {
-                    update_versioned::<review::Entity>(
-                        &txn,
-                        r.id,
-                        r.version,
-                        review::ActiveModel {
-                            customer_told_at: Set(Some(now)),
-                            ..Default::default()
-                        },
-                        "review",
-                    )
-                    .await?;
-                }
-            }
-            _ => {}
-        }
-        audit::record(
-            &txn,
-            request,
-            Change {
-                action: "letter.mark_sent",
-                entity_type: "letter",
-                entity_id: id.to_string(),
-                case_id: Some(found.case_id),
-                before: serde_json::json!({"sent_at": null, "version": found.version}).into(),
-                after: serde_json::json!({"sent_at": now, "version": sent.version}).into(),
-                reason: None,
-            },
-        )
-        .await?;
-        remember(&txn, request, &key, "letter", sent.id, &sent).await?;
-        txn.commit().await?;
-        Ok(sent.into())
+            .into())
     }
 
     /// Add a new version of a letter template (Legal Services or admin). It is checked: it must
@@ -434,68 +307,15 @@ impl AdminMutation {
         input: CreateLetterTemplateInput,
         idempotency_key: Option<String>,
     ) -> ApiResult<LetterTemplate> {
-        let request = caller(ctx)?;
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let kind = parse_enum("kind", &input.kind, LetterKind::ALL)?;
-        let language = parse_enum("language", &input.language, Language::ALL)?;
-        let template = letters::Template {
-            subject: required("subject", &input.subject)?,
-            body: required("body", &input.body)?,
+        let cmd = NewTemplate {
+            kind: choice("kind", &input.kind, LetterKind::ALL)?,
+            language: choice("language", &input.language, Language::ALL)?,
+            subject: Text::parse("subject", &input.subject)?,
+            body: Text::parse("body", &input.body)?,
         };
-        letters::validate(kind, language, &template)
-            .map_err(|e| ApiError::bad_input(e.field, e.message))?;
-        let key = Idempotency::new(idempotency_key, "createLetterTemplate", &input)?;
-        let txn = db.begin().await?;
-        if let Some(first) = replayed::<letter_template::Model, _>(&txn, request, &key).await? {
-            return Ok(first.into());
-        }
-        let previous = letter_template::Entity::find()
-            .filter(letter_template::Column::Kind.eq(kind))
-            .filter(letter_template::Column::Language.eq(language))
-            .order_by_desc(letter_template::Column::TemplateVersion)
-            .all(&txn)
-            .await?;
-        for p in previous.iter().filter(|p| p.active) {
-            update_versioned::<letter_template::Entity>(
-                &txn,
-                p.id,
-                p.version,
-                letter_template::ActiveModel {
-                    active: Set(false),
-                    ..Default::default()
-                },
-                "letter template",
-            )
-            .await?;
-        }
-        let created = letter_template::ActiveModel {
-            kind: Set(kind),
-            language: Set(language),
-            template_version: Set(previous.first().map_or(1, |p| p.template_version + 1)),
-            subject: Set(template.subject),
-            body: Set(template.body),
-            created_by: Set(request.principal.subject.clone()),
-            active: Set(true),
-            version: Set(1),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        audit::record(
-            &txn,
-            request,
-            Change::created(
-                "letter_template.create",
-                "letter_template",
-                created.id,
-                &created,
-            ),
-        )
-        .await?;
-        remember(&txn, request, &key, "letter_template", created.id, &created).await?;
-        txn.commit().await?;
-        Ok(created.into())
+        cmd.validate()?;
+        let key = key(idempotency_key, "createLetterTemplate", &input)?;
+        Ok(session(ctx)?.create_letter_template(cmd, key).await?.into())
     }
 
     /// Add a council closure day (admin). Appeal deadlines computed from now on skip it;
@@ -506,44 +326,12 @@ impl AdminMutation {
         input: AddClosureDayInput,
         idempotency_key: Option<String>,
     ) -> ApiResult<ClosureDay> {
-        let request = caller(ctx)?;
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let description = required("description", &input.description)?;
-        let key = Idempotency::new(idempotency_key, "addClosureDay", &input)?;
-        let txn = db.begin().await?;
-        if let Some(first) = replayed::<closure_day::Model, _>(&txn, request, &key).await? {
-            return Ok(first.into());
-        }
-        if closure_day::Entity::find()
-            .filter(closure_day::Column::Day.eq(input.day))
-            .one(&txn)
-            .await?
-            .is_some()
-        {
-            return Err(ApiError::Conflict(format!(
-                "{} is already a closure day",
-                input.day
-            )));
-        }
-        let created = closure_day::ActiveModel {
-            day: Set(input.day),
-            description: Set(description),
-            created_by: Set(request.principal.subject.clone()),
-            version: Set(1),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        audit::record(
-            &txn,
-            request,
-            Change::created("closure_day.add", "closure_day", created.id, &created),
-        )
-        .await?;
-        remember(&txn, request, &key, "closure_day", created.id, &created).await?;
-        txn.commit().await?;
-        Ok(created.into())
+        let cmd = NewClosureDay {
+            day: input.day,
+            description: Text::parse("description", &input.description)?,
+        };
+        let key = key(idempotency_key, "addClosureDay", &input)?;
+        Ok(session(ctx)?.add_closure_day(cmd, key).await?.into())
     }
 
     /// Remove a council closure day (admin). Deadlines already set are not changed.
@@ -553,27 +341,8 @@ impl AdminMutation {
         id: ID,
         idempotency_key: Option<String>,
     ) -> ApiResult<ClosureDay> {
-        let request = caller(ctx)?;
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let id = parse_id("id", &id)?;
-        let key = Idempotency::new(idempotency_key, "removeClosureDay", &id)?;
-        let txn = db.begin().await?;
-        if let Some(first) = replayed::<closure_day::Model, _>(&txn, request, &key).await? {
-            return Ok(first.into());
-        }
-        let found = closure_day::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no closure day {id}")))?;
-        found.clone().delete(&txn).await?;
-        audit::record(
-            &txn,
-            request,
-            Change::deleted("closure_day.remove", "closure_day", id, &found),
-        )
-        .await?;
-        remember(&txn, request, &key, "closure_day", found.id, &found).await?;
-        txn.commit().await?;
-        Ok(found.into())
+        let id = parse_id::<ClosureDayId>("id", &id)?;
+        let key = key(idempotency_key, "removeClosureDay", &id.get())?;
+        Ok(session(ctx)?.remove_closure_day(id, key).await?.into())
     }
 }

@@ -2,32 +2,24 @@
 //! marks read, the `restrictionAlerts` subscription, and the hook the lifecycle steps call
 //! when they change a restriction. See [`crate::alerts`] for how alerts travel.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_graphql::futures_util::stream::{self, BoxStream, StreamExt};
 use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
 use chrono::{DateTime, NaiveDate, Utc};
-use entities::notification::{self, AlertEvent};
-use entities::{notification_read, restriction, service};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use entities::notification;
+use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast;
 
-use crate::alerts::socket::ConnectionAlerts;
-use crate::alerts::{Alert, AlertHub};
-use crate::audit::{self, Change};
-use crate::auth::{Principal, Role};
-use crate::authz::policy::{SERVICE_STAFF, Verdict, verdict};
+use crate::alerts::{Alert, AlertHub, AlertScope, ConnectionAlerts};
+use crate::auth::Role;
+use crate::authz::policy::{Verdict, verdict};
 use crate::authz::{RequestContext, caller};
+use crate::domain::values::{NotificationId, RecordId};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::ids::parse_id;
-use crate::graphql::steps::StepTxn;
-use crate::letters::Variation;
-use crate::lifecycle::store::{Idempotency, remember, replayed};
+use crate::graphql::steps::{key, session};
 
 /// Default and largest number of notifications a list returns.
 const PAGE: (i32, i32) = (50, 200);
@@ -83,53 +75,6 @@ impl Notification {
     }
 }
 
-/// Whose alerts a caller receives: staff those of their own services; Legal Services and the
-/// Monitoring Officer every service's; anyone else (Members, the Standards Committee, admin)
-/// none.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum AlertScope {
-    All,
-    Services(BTreeSet<String>),
-}
-
-impl AlertScope {
-    fn of(principal: &Principal) -> Self {
-        if principal.has_any_role(&[Role::LegalServices, Role::MonitoringOfficer]) {
-            AlertScope::All
-        } else if principal.has_any_role(SERVICE_STAFF) {
-            AlertScope::Services(principal.services.clone())
-        } else {
-            AlertScope::Services(BTreeSet::new())
-        }
-    }
-
-    fn includes(&self, service_code: &str) -> bool {
-        match self {
-            AlertScope::All => true,
-            AlertScope::Services(codes) => codes.contains(service_code),
-        }
-    }
-
-    /// A condition on `notification` rows implementing this scope.
-    fn condition(&self) -> Condition {
-        match self {
-            AlertScope::All => Condition::all(),
-            AlertScope::Services(codes) if codes.is_empty() => {
-                Condition::all().add(Expr::val(1).eq(0))
-            }
-            AlertScope::Services(codes) => Condition::all().add(
-                notification::Column::ServiceId.in_subquery(
-                    Query::select()
-                        .column(service::Column::Id)
-                        .from(service::Entity)
-                        .and_where(Expr::col(service::Column::Code).is_in(codes.iter().cloned()))
-                        .to_owned(),
-                ),
-            ),
-        }
-    }
-}
-
 /// Refuse callers the policy table does not let call `Type.field` (the guard checks it too,
 /// but a subscription's field is only guarded as each event arrives).
 fn allowed(request: &RequestContext, type_name: &str, field: &str) -> ApiResult<()> {
@@ -142,37 +87,11 @@ fn allowed(request: &RequestContext, type_name: &str, field: &str) -> ApiResult<
     }
 }
 
-/// `rows` with their service codes and the caller's read marks.
-async fn described(
-    db: &impl sea_orm::ConnectionTrait,
-    subject: &str,
-    rows: Vec<notification::Model>,
-) -> ApiResult<Vec<Notification>> {
-    let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
-    let service_ids: BTreeSet<i64> = rows.iter().map(|n| n.service_id).collect();
-    let codes: HashMap<i64, String> = service::Entity::find()
-        .filter(service::Column::Id.is_in(service_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.code))
-        .collect();
-    let marks: HashMap<i64, DateTime<Utc>> = notification_read::Entity::find()
-        .filter(notification_read::Column::UserSub.eq(subject))
-        .filter(notification_read::Column::NotificationId.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.notification_id, m.read_at))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|n| {
-            let code = codes.get(&n.service_id).cloned().unwrap_or_default();
-            let read_at = marks.get(&n.id).copied();
-            Notification::new(n, code, read_at)
-        })
-        .collect())
+/// Notifications with their service codes and read marks, as the API shows them.
+fn views(rows: Vec<(notification::Model, String, Option<DateTime<Utc>>)>) -> Vec<Notification> {
+    rows.into_iter()
+        .map(|(n, code, read_at)| Notification::new(n, code, read_at))
+        .collect()
 }
 
 /// The stored notifications query.
@@ -203,24 +122,11 @@ impl AlertQuery {
                 format!("first must be from 1 to {}", PAGE.1),
             ));
         }
-        let subject = &request.principal.subject;
-        let mut query = notification::Entity::find()
-            .filter(AlertScope::of(&request.principal).condition())
-            .order_by_desc(notification::Column::Id)
-            .limit(u64::try_from(first).unwrap_or(50));
-        if unread_only.unwrap_or(false) {
-            query = query.filter(
-                notification::Column::Id.not_in_subquery(
-                    Query::select()
-                        .column(notification_read::Column::NotificationId)
-                        .from(notification_read::Entity)
-                        .and_where(Expr::col(notification_read::Column::UserSub).eq(subject))
-                        .to_owned(),
-                ),
-            );
-        }
-        let rows = query.all(db).await?;
-        described(db, subject, rows).await
+        let limit = u64::try_from(first).unwrap_or(50);
+        let rows =
+            crate::alerts::latest(db, &request.principal, unread_only.unwrap_or(false), limit)
+                .await?;
+        Ok(views(rows))
     }
 }
 
@@ -239,82 +145,16 @@ impl AlertMutation {
         #[graphql(desc = "Makes a retry return the first result without repeating the change.")]
         idempotency_key: Option<String>,
     ) -> ApiResult<Notification> {
-        let request = caller(ctx)?;
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let notification_id = parse_id("id", &id)?;
-        let key = Idempotency::new(
+        let notification_id = parse_id::<NotificationId>("id", &id)?.get();
+        let key = key(
             idempotency_key,
             "markNotificationRead",
             &serde_json::json!({ "id": notification_id }),
         )?;
-        let subject = request.principal.subject.clone();
-        let txn = db.begin().await?;
-        if replayed::<serde_json::Value, _>(&txn, request, &key)
-            .await?
-            .is_some()
-        {
-            // Marking read is idempotent anyway: answer with the notification as it is now.
-            let found = notification::Entity::find_by_id(notification_id)
-                .filter(AlertScope::of(&request.principal).condition())
-                .one(&txn)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("no notification {notification_id}")))?;
-            let node = described(&txn, &subject, vec![found]).await?;
-            return node
-                .into_iter()
-                .next()
-                .ok_or_else(|| ApiError::internal("described lost a row"));
-        }
-        let found = notification::Entity::find_by_id(notification_id)
-            .filter(AlertScope::of(&request.principal).condition())
-            .one(&txn)
-            .await?
-            .ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "no notification {notification_id} that you may see"
-                ))
-            })?;
-        let now = Utc::now();
-        let inserted = notification_read::Entity::insert(notification_read::ActiveModel {
-            notification_id: Set(found.id),
-            user_sub: Set(subject.clone()),
-            read_at: Set(now),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([
-                notification_read::Column::NotificationId,
-                notification_read::Column::UserSub,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-        let mark = notification_read::Entity::find()
-            .filter(notification_read::Column::NotificationId.eq(found.id))
-            .filter(notification_read::Column::UserSub.eq(&subject))
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ApiError::internal("the read mark just written is missing"))?;
-        if inserted == 1 {
-            let mut change = Change::created(
-                "notification.mark_read",
-                "notification_read",
-                mark.id,
-                &mark,
-            );
-            change.case_id = Some(found.case_id);
-            audit::record(&txn, request, change).await?;
-        }
-        remember(&txn, request, &key, "notification_read", mark.id, &mark).await?;
-        txn.commit().await?;
-        let service_code = service::Entity::find_by_id(found.service_id)
-            .one(db)
-            .await?
-            .map(|s| s.code)
-            .unwrap_or_default();
-        Ok(Notification::new(found, service_code, Some(mark.read_at)))
+        let (n, code, read_at) = session(ctx)?
+            .mark_notification_read(notification_id, key)
+            .await?;
+        Ok(Notification::new(n, code, read_at))
     }
 }
 
@@ -357,14 +197,8 @@ impl AlertSubscription {
                     ApiError::bad_input("since", format!("`{}` is not a valid id", since.as_str()))
                 })?;
             let db = ctx.data_unchecked::<DatabaseConnection>();
-            let rows = notification::Entity::find()
-                .filter(scope.condition())
-                .filter(notification::Column::Id.gt(after))
-                .order_by_asc(notification::Column::Id)
-                .limit(u64::try_from(PAGE.1).unwrap_or(200))
-                .all(db)
-                .await?;
-            backlog = described(db, &request.principal.subject, rows).await?;
+            let limit = u64::try_from(PAGE.1).unwrap_or(200);
+            backlog = views(crate::alerts::after(db, &request.principal, after, limit).await?);
         }
         let replayed: HashSet<String> = backlog.iter().map(|n| n.id.to_string()).collect();
         let live = match receiver {
@@ -410,34 +244,4 @@ fn live(
         }
     })
     .boxed()
-}
-
-impl From<Variation> for AlertEvent {
-    fn from(v: Variation) -> Self {
-        match v {
-            Variation::Imposed => AlertEvent::Imposed,
-            Variation::Varied => AlertEvent::Varied,
-            Variation::Extended => AlertEvent::Extended,
-            Variation::MadePermanent => AlertEvent::MadePermanent,
-            Variation::Lifted => AlertEvent::Lifted,
-        }
-    }
-}
-
-impl StepTxn<'_> {
-    /// Tell the case's service team about restriction `r` as it stands after the change
-    /// (5.5): the notification is stored in this step's transaction and announced once it
-    /// commits.
-    pub async fn alert(&self, event: AlertEvent, r: &restriction::Model) -> ApiResult<()> {
-        let alert = crate::alerts::record(
-            &self.txn,
-            &self.request.principal.subject,
-            &self.case,
-            event,
-            r,
-        )
-        .await?;
-        self.alerts.push(alert);
-        Ok(())
-    }
 }

@@ -10,17 +10,16 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entities::{access_record, audit_event};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::DatabaseConnection;
 
 use crate::access::Category;
-use crate::audit::{self, Change};
 use crate::authz::caller;
+use crate::domain::values::{CaseId, CustomerId, RecordId};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::ids::parse_id;
-use crate::subject_access::{self, StaffNames, about};
+use crate::graphql::steps::session;
+use crate::store::reads::{self, TrailFilter};
+use crate::subject_access::StaffNames;
 
 /// Largest page of audit events or access records.
 pub const MAX_PAGE: u64 = 100;
@@ -186,81 +185,17 @@ fn page(first: Option<i32>, after: Option<String>) -> ApiResult<(u64, i64)> {
     Ok((limit, after))
 }
 
-/// The filter's parts, parsed.
-struct Parsed {
-    case: Option<i64>,
-    customer: Option<i64>,
-    actor: Option<String>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-}
-
-/// The columns a filter narrows, in one table: its id, case, actor and time.
-struct Columns<C> {
-    id: C,
-    case: C,
-    actor: C,
-    at: C,
-}
-
-impl Parsed {
-    /// Rows after `after_id` that match, in the table of `c`; `about` is the customer's
-    /// condition for that table (computed by the caller, when a customer is asked for).
-    fn condition<C: ColumnTrait>(
-        &self,
-        after_id: i64,
-        c: Columns<C>,
-        about: Option<Condition>,
-    ) -> Condition {
-        let mut cond = Condition::all().add(c.id.gt(after_id));
-        if let Some(case) = self.case {
-            cond = cond.add(c.case.eq(case));
-        }
-        if let Some(about) = about {
-            cond = cond.add(about);
-        }
-        if let Some(actor) = &self.actor {
-            cond = cond.add(c.actor.eq(actor.clone()));
-        }
-        if let Some(from) = self.from {
-            cond = cond.add(c.at.gte(from));
-        }
-        if let Some(to) = self.to {
-            cond = cond.add(c.at.lte(to));
-        }
-        cond
-    }
-}
-
-/// One page of `E` matching `cond`, by id, and whether more follow.
-async fn fetch_page<E: EntityTrait>(
-    db: &DatabaseConnection,
-    cond: Condition,
-    id: E::Column,
-    limit: u64,
-) -> ApiResult<(Vec<E::Model>, bool)> {
-    let mut rows = E::find()
-        .filter(cond)
-        .order_by_asc(id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let has_next = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, has_next))
-}
-
-fn parse_filter(filter: Option<AuditFilter>) -> ApiResult<Parsed> {
+fn parse_filter(filter: Option<AuditFilter>) -> ApiResult<TrailFilter> {
     let f = filter.unwrap_or_default();
     let case = f
         .case_id
         .as_ref()
-        .map(|id| parse_id("filter.caseId", id))
+        .map(|id| parse_id::<CaseId>("filter.caseId", id).map(RecordId::get))
         .transpose()?;
     let customer = f
         .customer_id
         .as_ref()
-        .map(|id| parse_id("filter.customerId", id))
+        .map(|id| parse_id::<CustomerId>("filter.customerId", id).map(RecordId::get))
         .transpose()?;
     if let (Some(from), Some(to)) = (f.from, f.to)
         && from > to
@@ -271,25 +206,13 @@ fn parse_filter(filter: Option<AuditFilter>) -> ApiResult<Parsed> {
     if actor.as_deref() == Some("") {
         return Err(ApiError::bad_input("filter.actorSub", "actorSub is empty"));
     }
-    Ok(Parsed {
+    Ok(TrailFilter {
         case,
         customer,
         actor,
         from: f.from,
         to: f.to,
     })
-}
-
-/// The customer an audit event is about, when it says: the customer record itself, or a
-/// `customer_id` in its before or after.
-fn customer_of(m: &audit_event::Model) -> Option<i64> {
-    if m.entity_type == "customer" {
-        return m.entity_id.as_deref().and_then(|id| id.parse().ok());
-    }
-    [&m.after, &m.before]
-        .into_iter()
-        .flatten()
-        .find_map(|v| v.get("customer_id").and_then(serde_json::Value::as_i64))
 }
 
 /// Audit and access-record queries.
@@ -316,27 +239,18 @@ impl AuditQuery {
         caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let (limit, after_id) = page(first, after)?;
-        let parsed = parse_filter(filter)?;
-        let about = match parsed.customer {
-            Some(customer) => Some(about::audit_events_about(db, customer).await?),
-            None => None,
-        };
-        let cond = parsed.condition(
-            after_id,
-            Columns {
-                id: audit_event::Column::Id,
-                case: audit_event::Column::CaseId,
-                actor: audit_event::Column::ActorSub,
-                at: audit_event::Column::OccurredAt,
-            },
-            about,
-        );
-        let (rows, has_next) =
-            fetch_page::<audit_event::Entity>(db, cond, audit_event::Column::Id, limit).await?;
+        let filter = parse_filter(filter)?;
+        let (rows, has_next) = reads::audit_events(db, &filter, after_id, limit).await?;
         let mut connection = Connection::new(after_id > 0, has_next);
         for row in rows {
             for path in [&["nodes"][..], &["edges", "node"][..]] {
-                crate::access::note_at(ctx, "AuditEvent", path, row.case_id, customer_of(&row));
+                crate::access::note_at(
+                    ctx,
+                    "AuditEvent",
+                    path,
+                    row.case_id,
+                    reads::customer_of(&row),
+                );
             }
             connection
                 .edges
@@ -363,20 +277,8 @@ impl AuditQuery {
         caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let (limit, after_id) = page(first, after)?;
-        let parsed = parse_filter(filter)?;
-        let about = parsed.customer.map(about::access_records_about);
-        let cond = parsed.condition(
-            after_id,
-            Columns {
-                id: access_record::Column::Id,
-                case: access_record::Column::CaseId,
-                actor: access_record::Column::ActorSub,
-                at: access_record::Column::OccurredAt,
-            },
-            about,
-        );
-        let (rows, has_next) =
-            fetch_page::<access_record::Entity>(db, cond, access_record::Column::Id, limit).await?;
+        let filter = parse_filter(filter)?;
+        let (rows, has_next) = reads::access_records(db, &filter, after_id, limit).await?;
         let mut connection = Connection::new(after_id > 0, has_next);
         for row in rows {
             connection
@@ -439,38 +341,12 @@ impl SubjectAccessMutation {
         )]
         reason: Option<String>,
     ) -> ApiResult<SubjectAccessBundle> {
-        let request = caller(ctx)?;
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let id = parse_id("customerId", &customer_id)?;
+        let customer = parse_id::<CustomerId>("customerId", &customer_id)?;
         let staff_names = ctx.data_opt::<StaffNames>().copied().unwrap_or_default();
-        let txn = db.begin().await?;
-        let bundle = subject_access::export(&txn, id, staff_names, Utc::now()).await?;
-        let counts: serde_json::Map<String, serde_json::Value> = bundle
-            .counts
-            .iter()
-            .map(|c| (c.kind.to_string(), serde_json::json!(c.count)))
-            .collect();
-        audit::record(
-            &txn,
-            request,
-            Change {
-                action: "subject_access.export",
-                entity_type: "customer",
-                entity_id: id.to_string(),
-                case_id: None,
-                before: None,
-                after: Some(serde_json::json!({
-                    "generated_at": bundle.generated_at,
-                    "staff_names": staff_names.as_str(),
-                    "counts": counts,
-                })),
-                reason: reason
-                    .map(|r| r.trim().to_string())
-                    .filter(|r| !r.is_empty()),
-            },
-        )
-        .await?;
-        txn.commit().await?;
+        let bundle = session(ctx)?
+            .export_subject_access(customer, staff_names, reason)
+            .await?;
+        let id = customer.get();
         crate::access::note_category(ctx, None, Some(id), Category::SubjectAccessExport);
         Ok(SubjectAccessBundle {
             customer_id: ID(id.to_string()),

@@ -6,18 +6,17 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::enums::Language;
+use entities::enums::{CaseStage, CaseStatus};
 use entities::{
     appeal, breach, customer, determination, letter, new_issue_consideration, restriction, review,
     service, stage_1_warning, stage_2_decision, upc_case,
 };
-use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::DatabaseConnection;
 
 use crate::authz::caller;
-use crate::authz::scope::{CaseScope, case_scope};
+use crate::domain::lifecycle;
+use crate::domain::timeline::{CaseRecords, ReportLine};
+use crate::domain::values::{CaseId, CustomerId, RecordId};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::ids::parse_id;
 use crate::graphql::loaders::{
@@ -27,7 +26,9 @@ use crate::graphql::records::{
     Appeal, Breach, Determination, Letter, NewIssueConsideration, Restriction, Review,
     Stage1Warning, Stage2Decision, TimelineEntry,
 };
-use crate::{letters, lifecycle};
+use crate::letters;
+use crate::store::facts::visible_case;
+use crate::store::reads::{self, CaseListFilter};
 
 /// Largest page a list returns.
 pub const MAX_PAGE: u64 = 100;
@@ -200,6 +201,22 @@ impl CaseNode {
         Ok(crate::access::case_records::<E>(ctx, &self.0, rows))
     }
 
+    /// A case's records of kind `E`, as the API shows them.
+    async fn list<E, T>(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<T>>>
+    where
+        E: CaseChild,
+        E::Model: Send + Sync + Clone + 'static,
+        T: From<E::Model>,
+    {
+        Ok(Some(
+            self.children::<E>(ctx)
+                .await?
+                .into_iter()
+                .map(T::from)
+                .collect(),
+        ))
+    }
+
     async fn all_reports(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReportWithTypes>> {
         let rows = loader(ctx)
             .load_one(ReportsOf(self.0.id))
@@ -338,46 +355,22 @@ impl CaseNode {
 
     /// Determinations, oldest first (5.1).
     async fn determinations(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Determination>>> {
-        Ok(Some(
-            self.children::<determination::Entity>(ctx)
-                .await?
-                .into_iter()
-                .map(Determination::from)
-                .collect(),
-        ))
+        self.list::<determination::Entity, _>(ctx).await
     }
 
     /// Stage 1 warnings, oldest first (5.1).
     async fn stage1_warnings(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Stage1Warning>>> {
-        Ok(Some(
-            self.children::<stage_1_warning::Entity>(ctx)
-                .await?
-                .into_iter()
-                .map(Stage1Warning::from)
-                .collect(),
-        ))
+        self.list::<stage_1_warning::Entity, _>(ctx).await
     }
 
     /// Appeals, oldest first (6.1, 6.2).
     async fn appeals(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Appeal>>> {
-        Ok(Some(
-            self.children::<appeal::Entity>(ctx)
-                .await?
-                .into_iter()
-                .map(Appeal::from)
-                .collect(),
-        ))
+        self.list::<appeal::Entity, _>(ctx).await
     }
 
     /// Stage 2 decisions, oldest first (5.1, 5.3).
     async fn stage2_decisions(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Stage2Decision>>> {
-        Ok(Some(
-            self.children::<stage_2_decision::Entity>(ctx)
-                .await?
-                .into_iter()
-                .map(Stage2Decision::from)
-                .collect(),
-        ))
+        self.list::<stage_2_decision::Entity, _>(ctx).await
     }
 
     /// Restrictions, in force or not, oldest first (5.3).
@@ -404,24 +397,12 @@ impl CaseNode {
 
     /// Breaches of restrictions, oldest first (5.6).
     async fn breaches(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Breach>>> {
-        Ok(Some(
-            self.children::<breach::Entity>(ctx)
-                .await?
-                .into_iter()
-                .map(Breach::from)
-                .collect(),
-        ))
+        self.list::<breach::Entity, _>(ctx).await
     }
 
     /// Reviews, oldest first (7).
     async fn reviews(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Review>>> {
-        Ok(Some(
-            self.children::<review::Entity>(ctx)
-                .await?
-                .into_iter()
-                .map(Review::from)
-                .collect(),
-        ))
+        self.list::<review::Entity, _>(ctx).await
     }
 
     /// New issues raised while restricted, and whether restrictions remain appropriate (9.1).
@@ -429,13 +410,7 @@ impl CaseNode {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<Vec<NewIssueConsideration>>> {
-        Ok(Some(
-            self.children::<new_issue_consideration::Entity>(ctx)
-                .await?
-                .into_iter()
-                .map(NewIssueConsideration::from)
-                .collect(),
-        ))
+        self.list::<new_issue_consideration::Entity, _>(ctx).await
     }
 
     /// Contacts logged on this case, oldest first (5.2).
@@ -443,24 +418,12 @@ impl CaseNode {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<Vec<crate::graphql::desk::Contact>>> {
-        Ok(Some(
-            self.children::<entities::contact::Entity>(ctx)
-                .await?
-                .into_iter()
-                .map(crate::graphql::desk::Contact::from)
-                .collect(),
-        ))
+        self.list::<entities::contact::Entity, _>(ctx).await
     }
 
     /// Letters to the customer, oldest first.
     async fn letters(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Letter>>> {
-        Ok(Some(
-            self.children::<letter::Entity>(ctx)
-                .await?
-                .into_iter()
-                .map(Letter::from)
-                .collect(),
-        ))
+        self.list::<letter::Entity, _>(ctx).await
     }
 
     /// Threats to staff reported in writing, oldest first (3.1, 3.3).
@@ -468,8 +431,7 @@ impl CaseNode {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<Vec<crate::graphql::safety::HsIncident>>> {
-        let rows = self.children::<entities::hs_incident::Entity>(ctx).await?;
-        Ok(Some(rows.into_iter().map(Into::into).collect()))
+        self.list::<entities::hs_incident::Entity, _>(ctx).await
     }
 
     /// Exclusions from premises, in force or not, oldest first (3.2, 3.6, 5.6).
@@ -488,10 +450,7 @@ impl CaseNode {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<Vec<crate::graphql::safety::PoliceReferral>>> {
-        let rows = self
-            .children::<entities::police_referral::Entity>(ctx)
-            .await?;
-        Ok(Some(rows.into_iter().map(Into::into).collect()))
+        self.list::<entities::police_referral::Entity, _>(ctx).await
     }
 
     /// Telephone calls ended by staff after a warning, oldest first (3.4).
@@ -499,10 +458,8 @@ impl CaseNode {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<Vec<crate::graphql::safety::CallTermination>>> {
-        let rows = self
-            .children::<entities::call_termination::Entity>(ctx)
-            .await?;
-        Ok(Some(rows.into_iter().map(Into::into).collect()))
+        self.list::<entities::call_termination::Entity, _>(ctx)
+            .await
     }
 
     /// Abusive calls referred to the Head of Service as harassment, oldest first (3.5).
@@ -523,213 +480,59 @@ impl CaseNode {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<Vec<crate::graphql::safety::RecordingRequest>>> {
-        let rows = self
-            .children::<entities::recording_request::Entity>(ctx)
-            .await?;
-        Ok(Some(rows.into_iter().map(Into::into).collect()))
+        self.list::<entities::recording_request::Entity, _>(ctx)
+            .await
     }
 
     /// The whole history in order: reports, determinations, warnings, appeals, decisions,
     /// restrictions, breaches, reviews and letters. Summaries carry no names or free text.
     async fn timeline(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<TimelineEntry>>> {
-        let mut t = Timeline::default();
-        for r in self.all_reports(ctx).await? {
-            t.add(
-                r.report.occurred_at,
-                "report",
-                r.report.id,
-                format!(
-                    "behaviour reported by {}: {}",
-                    r.report.reporter_role.as_str(),
-                    r.behaviours.join(", ")
-                ),
-            );
-        }
-        for d in self.children::<determination::Entity>(ctx).await? {
-            let verdict = if d.unreasonable {
-                "unreasonable"
-            } else {
-                "not unreasonable"
-            };
-            t.add(
-                d.decided_at,
-                "determination",
-                d.id,
-                format!(
-                    "behaviour determined {verdict} by the {}",
-                    d.decider_role.as_str()
-                ),
-            );
-        }
-        for w in self.children::<stage_1_warning::Entity>(ctx).await? {
-            t.add(
-                w.created_at,
-                "stage_1_warning",
-                w.id,
-                format!(
-                    "Stage 1 warning dated {}; appeal by {}",
-                    w.letter_date, w.appeal_deadline
-                ),
-            );
-        }
-        for a in self.children::<appeal::Entity>(ctx).await? {
-            let late = if a.accepted_late {
-                " (accepted late)"
-            } else {
-                ""
-            };
-            t.add(
-                a.created_at,
-                "appeal_logged",
-                a.id,
-                format!("appeal received {}{late}", a.received_on),
-            );
-            if let Some(at) = a.decided_at {
-                t.add(
-                    at,
-                    "appeal_decided",
-                    a.id,
-                    format!("appeal {}", a.outcome.as_str().replace('_', " ")),
-                );
-            }
-        }
-        for d in self.children::<stage_2_decision::Entity>(ctx).await? {
-            let how = if d.immediate {
-                "immediately, without a warning"
-            } else {
-                "after a warning"
-            };
-            t.add(
-                d.created_at,
-                "stage_2_decision",
-                d.id,
-                format!(
-                    "Stage 2 restricted contact decided {how}; review by {}",
-                    d.review_due_on
-                ),
-            );
-        }
-        for r in self.children::<restriction::Entity>(ctx).await? {
-            t.add(
-                r.created_at,
-                "restriction_imposed",
-                r.id,
-                format!("{} restriction from {}", r.kind.as_str(), r.starts_on),
-            );
-            if let Some(on) = r.lifted_on {
-                t.add(
-                    std::cmp::max(on.and_time(chrono::NaiveTime::MIN).and_utc(), r.created_at),
-                    "restriction_lifted",
-                    r.id,
-                    format!("{} restriction lifted", r.kind.as_str()),
-                );
-            }
-        }
-        for b in self.children::<breach::Entity>(ctx).await? {
-            t.add(
-                b.occurred_at,
-                "breach",
-                b.id,
-                format!(
-                    "restriction breached{}",
-                    if b.flagged_for_review {
-                        "; flagged for review"
-                    } else {
-                        ""
-                    }
-                ),
-            );
-        }
-        for n in self
-            .children::<new_issue_consideration::Entity>(ctx)
-            .await?
-        {
-            let remain = if n.restrictions_remain_appropriate {
-                "remain"
-            } else {
-                "no longer"
-            };
-            t.add(
-                n.created_at,
-                "new_issue_considered",
-                n.id,
-                format!("new issue considered: restrictions {remain} appropriate"),
-            );
-        }
-        for r in self.children::<review::Entity>(ctx).await? {
-            if let Some(rec) = r.recommendation {
-                t.add(
-                    r.created_at,
-                    "review_recommended",
-                    r.id,
-                    format!("review recommends: {}", rec.as_str().replace('_', " ")),
-                );
-            }
-            if let (Some(endorsed), Some(on)) = (r.endorsed, r.endorsed_on) {
-                let word = if endorsed { "endorsed" } else { "not endorsed" };
-                t.add(
-                    std::cmp::max(on.and_time(chrono::NaiveTime::MIN).and_utc(), r.created_at),
-                    "review_endorsed",
-                    r.id,
-                    format!("review recommendation {word}"),
-                );
-            }
-        }
-        for l in self.children::<letter::Entity>(ctx).await? {
-            t.add(
-                l.issued_at,
-                "letter_issued",
-                l.id,
-                format!(
-                    "{} letter issued in {}",
-                    l.kind.as_str().replace('_', " "),
-                    l.language.as_str()
-                ),
-            );
-        }
-        let safety = crate::graphql::safety::SafetyRecords {
-            incidents: self.children::<entities::hs_incident::Entity>(ctx).await?,
-            exclusions: self.children::<entities::exclusion::Entity>(ctx).await?,
-            police: self
-                .children::<entities::police_referral::Entity>(ctx)
-                .await?,
-            calls: self
-                .children::<entities::call_termination::Entity>(ctx)
-                .await?,
-            harassment: self
-                .children::<entities::harassment_referral::Entity>(ctx)
-                .await?,
-            recordings: self
-                .children::<entities::recording_request::Entity>(ctx)
-                .await?,
+        use entities::{
+            call_termination, exclusion, harassment_referral, hs_incident, police_referral,
+            recording_request,
         };
-        for (at, kind, id, summary) in safety.timeline() {
-            t.add(at, kind, id, summary);
-        }
-        if let Some(at) = self.0.closed_at {
-            t.add(at, "case_closed", self.0.id, "case closed".to_string());
-        }
-        Ok(Some(t.finish()))
-    }
-}
-
-/// Collects timeline entries and sorts them by time (ties keep insertion order).
-#[derive(Default)]
-struct Timeline(Vec<TimelineEntry>);
-
-impl Timeline {
-    fn add(&mut self, at: DateTime<Utc>, kind: &str, id: i64, summary: String) {
-        self.0.push(TimelineEntry {
-            at,
-            kind: kind.to_string(),
-            record_id: ID(id.to_string()),
-            summary,
-        });
-    }
-
-    fn finish(mut self) -> Vec<TimelineEntry> {
-        self.0.sort_by_key(|e| e.at);
-        self.0
+        let records = CaseRecords {
+            reports: self
+                .all_reports(ctx)
+                .await?
+                .into_iter()
+                .map(|r| ReportLine {
+                    id: r.report.id,
+                    occurred_at: r.report.occurred_at,
+                    reporter_role: r.report.reporter_role,
+                    behaviours: r.behaviours,
+                })
+                .collect(),
+            determinations: self.children::<determination::Entity>(ctx).await?,
+            warnings: self.children::<stage_1_warning::Entity>(ctx).await?,
+            appeals: self.children::<appeal::Entity>(ctx).await?,
+            decisions: self.children::<stage_2_decision::Entity>(ctx).await?,
+            restrictions: self.children::<restriction::Entity>(ctx).await?,
+            breaches: self.children::<breach::Entity>(ctx).await?,
+            new_issues: self
+                .children::<new_issue_consideration::Entity>(ctx)
+                .await?,
+            reviews: self.children::<review::Entity>(ctx).await?,
+            letters: self.children::<letter::Entity>(ctx).await?,
+            incidents: self.children::<hs_incident::Entity>(ctx).await?,
+            exclusions: self.children::<exclusion::Entity>(ctx).await?,
+            police: self.children::<police_referral::Entity>(ctx).await?,
+            calls: self.children::<call_termination::Entity>(ctx).await?,
+            harassment: self.children::<harassment_referral::Entity>(ctx).await?,
+            recordings: self.children::<recording_request::Entity>(ctx).await?,
+        };
+        Ok(Some(
+            records
+                .timeline(&self.0)
+                .into_iter()
+                .map(|e| TimelineEntry {
+                    at: e.at,
+                    kind: e.kind.to_string(),
+                    record_id: ID(e.record_id.to_string()),
+                    summary: e.summary,
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -749,15 +552,6 @@ impl CaseQuery {
         #[graphql(desc = "What to narrow the list to; omit for every case you may see.")]
         filter: Option<CaseFilter>,
     ) -> ApiResult<Connection<i64, CaseNode>> {
-        let CaseFilter {
-            service_code,
-            stage,
-            status,
-            opened_from,
-            opened_to,
-            review_due_by,
-            flagged_for_review,
-        } = filter.unwrap_or_default();
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let limit = match first {
@@ -776,61 +570,40 @@ impl CaseQuery {
                 .parse::<i64>()
                 .map_err(|_| ApiError::bad_input("after", "not a cursor from this list"))?,
         };
-        let scope = case_scope(&request.principal);
-        let mut query = upc_case::Entity::find()
-            .filter(scope.condition())
-            .filter(upc_case::Column::Id.gt(after_id))
-            .order_by_asc(upc_case::Column::Id)
-            .limit(limit + 1);
-        if let Some(code) = service_code {
-            query = query.filter(
-                upc_case::Column::ServiceId.in_subquery(
-                    Query::select()
-                        .column(service::Column::Id)
-                        .from(service::Entity)
-                        .and_where(Expr::col(service::Column::Code).eq(code))
-                        .to_owned(),
-                ),
-            );
+        let filter = filter.unwrap_or_default();
+        if let (Some(from), Some(to)) = (filter.opened_from, filter.opened_to)
+            && from > to
+        {
+            return Err(ApiError::bad_input(
+                "filter.openedTo",
+                "openedTo is before openedFrom",
+            ));
         }
-        if let Some(stage) = stage {
-            let stage = stage.parse::<entities::enums::CaseStage>().map_err(|_| {
-                ApiError::bad_input("filter.stage", format!("`{stage}` is not a stage"))
-            })?;
-            query = query.filter(upc_case::Column::Stage.eq(stage));
-        }
-        if let Some(status) = status {
-            let status = status.parse::<entities::enums::CaseStatus>().map_err(|_| {
-                ApiError::bad_input("filter.status", format!("`{status}` is not a status"))
-            })?;
-            query = query.filter(upc_case::Column::Status.eq(status));
-        }
-        if let Some(from) = opened_from {
-            query = query.filter(
-                upc_case::Column::OpenedAt.gte(from.and_time(chrono::NaiveTime::MIN).and_utc()),
-            );
-        }
-        if let Some(to) = opened_to {
-            if opened_from.is_some_and(|from| from > to) {
-                return Err(ApiError::bad_input(
-                    "filter.openedTo",
-                    "openedTo is before openedFrom",
-                ));
-            }
-            let next_day = to.succ_opt().unwrap_or(to);
-            query = query.filter(
-                upc_case::Column::OpenedAt.lt(next_day.and_time(chrono::NaiveTime::MIN).and_utc()),
-            );
-        }
-        if let Some(by) = review_due_by {
-            query = query.filter(upc_case::Column::ReviewDueOn.lte(by));
-        }
-        if let Some(flagged) = flagged_for_review {
-            query = query.filter(upc_case::Column::FlaggedForReview.eq(flagged));
-        }
-        let mut rows = query.all(db).await?;
-        let has_next = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
+        let filter = CaseListFilter {
+            stage: filter
+                .stage
+                .map(|stage| {
+                    stage.parse::<CaseStage>().map_err(|_| {
+                        ApiError::bad_input("filter.stage", format!("`{stage}` is not a stage"))
+                    })
+                })
+                .transpose()?,
+            status: filter
+                .status
+                .map(|status| {
+                    status.parse::<CaseStatus>().map_err(|_| {
+                        ApiError::bad_input("filter.status", format!("`{status}` is not a status"))
+                    })
+                })
+                .transpose()?,
+            service_code: filter.service_code,
+            opened_from: filter.opened_from,
+            opened_to: filter.opened_to,
+            review_due_by: filter.review_due_by,
+            flagged_for_review: filter.flagged_for_review,
+        };
+        let (rows, has_next) =
+            reads::case_page(db, &request.principal, filter, after_id, limit).await?;
         prefetch(ctx, &rows).await?;
         let mut connection = Connection::new(after_id > 0, has_next);
         for row in rows {
@@ -843,14 +616,8 @@ impl CaseQuery {
     async fn case(&self, ctx: &Context<'_>, id: ID) -> ApiResult<CaseNode> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let id = parse_id("id", &id)?;
-        let scope = case_scope(&request.principal);
-        upc_case::Entity::find_by_id(id)
-            .filter(scope.condition())
-            .one(db)
-            .await?
-            .map(CaseNode)
-            .ok_or_else(|| ApiError::NotFound(format!("no case {id} that you may see")))
+        let id = parse_id::<CaseId>("id", &id)?.get();
+        Ok(CaseNode(visible_case(db, &request.principal, id).await?))
     }
 
     /// Customers whose name or reference contains `search` (case-insensitive), among those with
@@ -869,24 +636,7 @@ impl CaseQuery {
                 "search needs at least 2 characters",
             ));
         }
-        let pattern = format!("%{}%", needle.replace(['%', '_'], ""));
-        let scope = case_scope(&request.principal);
-        Ok(customer::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(
-                        Expr::expr(Func::lower(Expr::col(customer::Column::DisplayName)))
-                            .like(&pattern),
-                    )
-                    .add(
-                        Expr::expr(Func::lower(Expr::col(customer::Column::Reference)))
-                            .like(&pattern),
-                    ),
-            )
-            .filter(visible_customers(&scope))
-            .order_by_asc(customer::Column::Reference)
-            .limit(50)
-            .all(db)
+        Ok(reads::customers_matching(db, &request.principal, &needle)
             .await?
             .into_iter()
             .inspect(|m| crate::access::note(ctx, "Customer", None, Some(m.id)))
@@ -898,29 +648,9 @@ impl CaseQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Customer> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let id = parse_id("id", &id)?;
-        let scope = case_scope(&request.principal);
-        customer::Entity::find_by_id(id)
-            .filter(visible_customers(&scope))
-            .one(db)
-            .await?
-            .inspect(|m| crate::access::note(ctx, "Customer", None, Some(m.id)))
-            .map(Customer::from)
-            .ok_or_else(|| ApiError::NotFound(format!("no customer {id} that you may see")))
-    }
-}
-
-fn visible_customers(scope: &CaseScope) -> Condition {
-    match scope {
-        CaseScope::All => Condition::all(),
-        limited => Condition::all().add(
-            customer::Column::Id.in_subquery(
-                Query::select()
-                    .column(upc_case::Column::CustomerId)
-                    .from(upc_case::Entity)
-                    .cond_where(limited.condition())
-                    .to_owned(),
-            ),
-        ),
+        let id = parse_id::<CustomerId>("id", &id)?.get();
+        let found = reads::visible_customer(db, &request.principal, id).await?;
+        crate::access::note(ctx, "Customer", None, Some(found.id));
+        Ok(Customer::from(found))
     }
 }

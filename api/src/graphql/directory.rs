@@ -1,19 +1,15 @@
 //! Services, council establishments and the staff directory; managed by the administrator.
 
-use std::collections::HashMap;
-
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use entities::{establishment, service, staff_member, staff_member_service};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
-};
+use entities::{establishment, service};
+use sea_orm::DatabaseConnection;
 
-use crate::audit::{self, Change};
-use crate::authz::caller;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::directory::{NewEstablishment, NewService, ServiceCode, UpdateService};
+use crate::domain::values::{ServiceId, Text};
+use crate::error::ApiResult;
 use crate::graphql::ids::parse_id;
-use crate::lifecycle::store::{Idempotency, remember, replayed};
+use crate::graphql::steps::{key, session};
+use crate::store::reads;
 
 /// A council service (service area). Restrictions are decided per service (policy 5.4).
 #[derive(SimpleObject, Clone)]
@@ -89,23 +85,12 @@ pub struct StaffMember {
 #[derive(Default)]
 pub struct DirectoryQuery;
 
-async fn service_codes(db: &DatabaseConnection) -> ApiResult<HashMap<i64, String>> {
-    Ok(service::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.code))
-        .collect())
-}
-
 #[Object]
 impl DirectoryQuery {
     /// Every council service, by code.
     async fn services(&self, ctx: &Context<'_>) -> ApiResult<Vec<Service>> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        Ok(service::Entity::find()
-            .order_by_asc(service::Column::Code)
-            .all(db)
+        Ok(reads::services(db)
             .await?
             .into_iter()
             .map(Service::from)
@@ -115,43 +100,22 @@ impl DirectoryQuery {
     /// Every council establishment, by name.
     async fn establishments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Establishment>> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let codes = service_codes(db).await?;
-        Ok(establishment::Entity::find()
-            .order_by_asc(establishment::Column::Name)
-            .all(db)
+        Ok(reads::establishments(db)
             .await?
             .into_iter()
-            .map(|e| Establishment {
-                id: ID(e.id.to_string()),
-                service_code: e.service_id.and_then(|id| codes.get(&id).cloned()),
-                name: e.name,
-                address: e.address,
-                version: e.version,
-            })
+            .map(|(e, code)| Establishment::from_model(e, code))
             .collect())
     }
 
     /// The staff directory, by name.
     async fn staff_members(&self, ctx: &Context<'_>) -> ApiResult<Vec<StaffMember>> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let codes = service_codes(db).await?;
-        let mut memberships: HashMap<i64, Vec<String>> = HashMap::new();
-        for link in staff_member_service::Entity::find().all(db).await? {
-            if let Some(code) = codes.get(&link.service_id) {
-                memberships
-                    .entry(link.staff_member_id)
-                    .or_default()
-                    .push(code.clone());
-            }
-        }
-        Ok(staff_member::Entity::find()
-            .order_by_asc(staff_member::Column::DisplayName)
-            .all(db)
+        Ok(reads::staff_members(db)
             .await?
             .into_iter()
-            .map(|s| StaffMember {
+            .map(|(s, service_codes)| StaffMember {
                 id: ID(s.id.to_string()),
-                service_codes: memberships.remove(&s.id).unwrap_or_default(),
+                service_codes,
                 display_name: s.display_name,
                 job_title: s.job_title,
                 email: s.email,
@@ -197,17 +161,6 @@ pub struct CreateEstablishmentInput {
 #[derive(Default)]
 pub struct DirectoryMutation;
 
-fn required_text(field: &str, value: &str) -> ApiResult<String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(ApiError::bad_input(
-            field,
-            format!("{field} must not be blank"),
-        ));
-    }
-    Ok(v.to_string())
-}
-
 #[Object]
 impl DirectoryMutation {
     /// Add a council service.
@@ -217,54 +170,12 @@ impl DirectoryMutation {
         input: CreateServiceInput,
         idempotency_key: Option<String>,
     ) -> ApiResult<Service> {
-        let request = caller(ctx)?;
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let code = input.code.trim().to_string();
-        if !(2..=10).contains(&code.len())
-            || !code
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        {
-            return Err(ApiError::bad_input(
-                "code",
-                "code must be 2 to 10 capital letters or digits",
-            ));
-        }
-        let name = required_text("name", &input.name)?;
-        let key = Idempotency::new(idempotency_key, "createService", &input)?;
-        let txn = db.begin().await?;
-        if let Some(first) = replayed::<service::Model, _>(&txn, request, &key).await? {
-            return Ok(first.into());
-        }
-        if service::Entity::find()
-            .filter(service::Column::Code.eq(&code))
-            .one(&txn)
-            .await?
-            .is_some()
-        {
-            return Err(ApiError::Conflict(format!(
-                "a service with code {code} exists"
-            )));
-        }
-        let created = service::ActiveModel {
-            code: Set(code),
-            name: Set(name),
-            active: Set(true),
-            version: Set(1),
-            created_at: Set(chrono::Utc::now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        audit::record(
-            &txn,
-            request,
-            Change::created("service.create", "service", created.id, &created),
-        )
-        .await?;
-        remember(&txn, request, &key, "service", created.id, &created).await?;
-        txn.commit().await?;
-        Ok(created.into())
+        let cmd = NewService {
+            code: ServiceCode::parse(&input.code)?,
+            name: Text::parse("name", &input.name)?,
+        };
+        let key = key(idempotency_key, "createService", &input)?;
+        Ok(session(ctx)?.create_service(cmd, key).await?.into())
     }
 
     /// Rename a service or take it out of use.
@@ -274,42 +185,18 @@ impl DirectoryMutation {
         input: UpdateServiceInput,
         idempotency_key: Option<String>,
     ) -> ApiResult<Service> {
-        let request = caller(ctx)?;
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let id = parse_id("id", &input.id)?;
-        let key = Idempotency::new(idempotency_key, "updateService", &input)?;
-        let txn = db.begin().await?;
-        if let Some(first) = replayed::<service::Model, _>(&txn, request, &key).await? {
-            return Ok(first.into());
-        }
-        let before = service::Entity::find_by_id(id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no service {id}")))?;
-        if before.version != input.version {
-            return Err(ApiError::Conflict(format!(
-                "service {id} changed since you read it (version {} now, you sent {})",
-                before.version, input.version
-            )));
-        }
-        let mut active: service::ActiveModel = before.clone().into();
-        if let Some(name) = &input.name {
-            active.name = Set(required_text("name", name)?);
-        }
-        if let Some(flag) = input.active {
-            active.active = Set(flag);
-        }
-        active.version = Set(before.version + 1);
-        let after = active.update(&txn).await?;
-        audit::record(
-            &txn,
-            request,
-            Change::updated("service.update", "service", id, &before, &after),
-        )
-        .await?;
-        remember(&txn, request, &key, "service", after.id, &after).await?;
-        txn.commit().await?;
-        Ok(after.into())
+        let id = parse_id::<ServiceId>("id", &input.id)?;
+        let key = key(idempotency_key, "updateService", &input)?;
+        let cmd = UpdateService {
+            version: input.version,
+            name: input
+                .name
+                .as_deref()
+                .map(|name| Text::parse("name", name))
+                .transpose()?,
+            active: input.active,
+        };
+        Ok(session(ctx)?.update_service(id, cmd, key).await?.into())
     }
 
     /// Add a council establishment.
@@ -319,52 +206,14 @@ impl DirectoryMutation {
         input: CreateEstablishmentInput,
         idempotency_key: Option<String>,
     ) -> ApiResult<Establishment> {
-        let request = caller(ctx)?;
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let name = required_text("name", &input.name)?;
-        let address = required_text("address", &input.address)?;
-        let key = Idempotency::new(idempotency_key, "createEstablishment", &input)?;
-        let txn = db.begin().await?;
-        if let Some(first) = replayed::<establishment::Model, _>(&txn, request, &key).await? {
-            return Ok(Establishment::from_model(first, input.service_code.clone()));
-        }
-        let service_id = match &input.service_code {
-            None => None,
-            Some(code) => Some(
-                service::Entity::find()
-                    .filter(service::Column::Code.eq(code.as_str()))
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::bad_input("serviceCode", format!("no service with code {code}"))
-                    })?
-                    .id,
-            ),
+        let cmd = NewEstablishment {
+            name: Text::parse("name", &input.name)?,
+            address: Text::parse("address", &input.address)?,
         };
-        let created = establishment::ActiveModel {
-            service_id: Set(service_id),
-            name: Set(name),
-            address: Set(address),
-            active: Set(true),
-            version: Set(1),
-            created_at: Set(chrono::Utc::now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        audit::record(
-            &txn,
-            request,
-            Change::created(
-                "establishment.create",
-                "establishment",
-                created.id,
-                &created,
-            ),
-        )
-        .await?;
-        remember(&txn, request, &key, "establishment", created.id, &created).await?;
-        txn.commit().await?;
+        let key = key(idempotency_key, "createEstablishment", &input)?;
+        let created = session(ctx)?
+            .create_establishment(cmd, input.service_code.as_deref(), key)
+            .await?;
         Ok(Establishment::from_model(created, input.service_code))
     }
 }

@@ -8,16 +8,12 @@ use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
 use async_graphql::dataloader::Loader;
-use entities::{
-    appeal, behaviour_report, behaviour_report_type, breach, call_termination, customer,
-    determination, exclusion, harassment_referral, hs_incident, letter, new_issue_consideration,
-    police_referral, restriction, review, service, stage_1_warning, stage_2_decision,
-};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, IntoSimpleExpr, QueryFilter, QueryOrder,
-};
+use entities::{behaviour_report, customer, service};
+use sea_orm::DatabaseConnection;
 
 use crate::error::ApiError;
+use crate::store::reads;
+pub use crate::store::reads::CaseChild;
 
 /// The records of type `E` belonging to one case.
 pub struct Of<E>(pub i64, PhantomData<fn() -> E>);
@@ -46,72 +42,6 @@ impl<E> Eq for Of<E> {}
 impl<E> Hash for Of<E> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.0.hash(state);
-    }
-}
-
-/// A table whose rows belong to a case, listed oldest first.
-pub trait CaseChild: EntityTrait {
-    /// The `case_id` column.
-    fn case_column() -> Self::Column;
-    /// The column that orders a case's rows (then `id`).
-    fn order_column() -> Self::Column;
-    /// The id column.
-    fn id_column() -> Self::Column;
-    /// The case a row belongs to.
-    fn case_of(model: &Self::Model) -> i64;
-}
-
-macro_rules! case_child {
-    ($($module:ident => $order:ident),* $(,)?) => {
-        $(
-            impl CaseChild for $module::Entity {
-                fn case_column() -> Self::Column {
-                    $module::Column::CaseId
-                }
-                fn order_column() -> Self::Column {
-                    $module::Column::$order
-                }
-                fn id_column() -> Self::Column {
-                    $module::Column::Id
-                }
-                fn case_of(model: &Self::Model) -> i64 {
-                    model.case_id
-                }
-            }
-        )*
-    };
-}
-
-case_child! {
-    determination => DecidedAt,
-    stage_1_warning => CreatedAt,
-    appeal => CreatedAt,
-    stage_2_decision => CreatedAt,
-    restriction => CreatedAt,
-    breach => OccurredAt,
-    review => CreatedAt,
-    new_issue_consideration => CreatedAt,
-    letter => IssuedAt,
-    hs_incident => ReportedAt,
-    exclusion => CreatedAt,
-    police_referral => ReferredOn,
-    call_termination => TerminatedAt,
-    harassment_referral => ReferredAt,
-}
-
-/// Contacts may have no case (a customer not yet on a case); those never match a case key.
-impl CaseChild for entities::contact::Entity {
-    fn case_column() -> Self::Column {
-        entities::contact::Column::CaseId
-    }
-    fn order_column() -> Self::Column {
-        entities::contact::Column::OccurredAt
-    }
-    fn id_column() -> Self::Column {
-        entities::contact::Column::Id
-    }
-    fn case_of(model: &Self::Model) -> i64 {
-        model.case_id.unwrap_or_default()
     }
 }
 
@@ -182,19 +112,12 @@ where
 
     async fn load(&self, keys: &[Of<E>]) -> Result<HashMap<Of<E>, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = E::find()
-            .filter(E::case_column().is_in(ids))
-            .order_by_asc(E::order_column().into_simple_expr())
-            .order_by_asc(E::id_column().into_simple_expr())
-            .all(&self.db)
-            .await?;
         // Every key gets an answer, empty when the case has none, so the cache knows it too.
-        let mut out: HashMap<Of<E>, Vec<E::Model>> =
-            keys.iter().map(|k| (Of::case(k.0), Vec::new())).collect();
-        for row in rows {
-            out.entry(Of::case(E::case_of(&row))).or_default().push(row);
-        }
-        Ok(out)
+        Ok(reads::children_of::<E, _>(&self.db, &ids)
+            .await?
+            .into_iter()
+            .map(|(case, rows)| (Of::case(case), rows))
+            .collect())
     }
 }
 
@@ -220,38 +143,19 @@ impl Loader<ReportsOf> for CaseLoader {
         keys: &[ReportsOf],
     ) -> Result<HashMap<ReportsOf, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let mut query = behaviour_report::Entity::find()
-            .filter(behaviour_report::Column::CaseId.is_in(ids))
-            .order_by_asc(behaviour_report::Column::OccurredAt)
-            .order_by_asc(behaviour_report::Column::Id);
-        if let Some(author) = &self.report_author {
-            query = query.filter(behaviour_report::Column::ReportedBy.eq(author.as_str()));
-        }
-        let reports = query.all(&self.db).await?;
-        let report_ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
-        let mut types: HashMap<i64, Vec<String>> = HashMap::new();
-        for t in behaviour_report_type::Entity::find()
-            .filter(behaviour_report_type::Column::ReportId.is_in(report_ids))
-            .order_by_asc(behaviour_report_type::Column::Behaviour)
-            .all(&self.db)
-            .await?
-        {
-            types
-                .entry(t.report_id)
-                .or_default()
-                .push(t.behaviour.as_str().to_string());
-        }
-        let mut out: HashMap<ReportsOf, Vec<ReportWithTypes>> =
-            keys.iter().map(|k| (*k, Vec::new())).collect();
-        for report in reports {
-            out.entry(ReportsOf(report.case_id))
-                .or_default()
-                .push(ReportWithTypes {
-                    behaviours: types.remove(&report.id).unwrap_or_default(),
-                    report,
-                });
-        }
-        Ok(out)
+        Ok(
+            reads::reports_of(&self.db, &ids, self.report_author.as_deref())
+                .await?
+                .into_iter()
+                .map(|(case, reports)| {
+                    let reports = reports
+                        .into_iter()
+                        .map(|(report, behaviours)| ReportWithTypes { report, behaviours })
+                        .collect();
+                    (ReportsOf(case), reports)
+                })
+                .collect(),
+        )
     }
 }
 
@@ -268,13 +172,13 @@ impl Loader<CustomerById> for CaseLoader {
         keys: &[CustomerById],
     ) -> Result<HashMap<CustomerById, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        Ok(customer::Entity::find()
-            .filter(customer::Column::Id.is_in(ids))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|c| (CustomerById(c.id), c))
-            .collect())
+        Ok(
+            reads::by_id::<customer::Entity, _>(&self.db, customer::Column::Id, &ids)
+                .await?
+                .into_iter()
+                .map(|c| (CustomerById(c.id), c))
+                .collect(),
+        )
     }
 }
 
@@ -291,13 +195,13 @@ impl Loader<ServiceById> for CaseLoader {
         keys: &[ServiceById],
     ) -> Result<HashMap<ServiceById, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        Ok(service::Entity::find()
-            .filter(service::Column::Id.is_in(ids))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|s| (ServiceById(s.id), s))
-            .collect())
+        Ok(
+            reads::by_id::<service::Entity, _>(&self.db, service::Column::Id, &ids)
+                .await?
+                .into_iter()
+                .map(|s| (ServiceById(s.id), s))
+                .collect(),
+        )
     }
 }
 
@@ -313,14 +217,14 @@ impl Loader<AllNames> for CaseLoader {
         let names = if self.per_request {
             self.names
                 .get_or_try_init(|| async {
-                    crate::lifecycle::names(&self.db)
+                    crate::store::facts::names(&self.db)
                         .await
                         .map(std::sync::Arc::new)
                 })
                 .await?
                 .clone()
         } else {
-            std::sync::Arc::new(crate::lifecycle::names(&self.db).await?)
+            std::sync::Arc::new(crate::store::facts::names(&self.db).await?)
         };
         Ok(HashMap::from([(AllNames, names)]))
     }

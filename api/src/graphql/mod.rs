@@ -60,7 +60,7 @@ pub type ApiSchema = Schema<Query, Mutation, Subscription>;
 /// Build the schema. Per-request data (the caller, the request id) is added per request.
 pub fn build_schema(
     db: sea_orm::DatabaseConnection,
-    settings: crate::lifecycle::LifecycleSettings,
+    settings: crate::domain::lifecycle::LifecycleSettings,
     limits: &crate::config::GraphqlLimits,
     reports: crate::reports::jobs::ReportSettings,
 ) -> ApiSchema {

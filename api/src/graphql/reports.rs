@@ -14,11 +14,10 @@
 
 use std::borrow::Cow;
 use std::pin::Pin;
-use std::time::Duration;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::futures_util::Stream;
-use async_graphql::futures_util::stream::{self, BoxStream, StreamExt};
+use async_graphql::futures_util::stream::{BoxStream, StreamExt};
 use async_graphql::registry::{MetaType, Registry};
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, Response, SimpleObject, Subscription, SubscriptionType,
@@ -26,25 +25,20 @@ use async_graphql::{
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::enums::{ReportEdition, ReportJobStatus};
 use entities::{report_job, service};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::DatabaseConnection;
 
 use crate::authz::policy::{Verdict, verdict};
 use crate::authz::{RequestContext, caller};
+use crate::domain::values::{RecordId, ReportJobId, ServiceId};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::alerts::AlertSubscription;
 use crate::graphql::directory::Service;
 use crate::graphql::ids::parse_id;
-use crate::reports::jobs::{self, JobVisibility, ReportRequest, ReportSettings};
+use crate::reports::jobs::{self, ReportRequest, ReportSettings};
 use crate::reports::model;
 
 /// Default and largest page of report jobs.
 const PAGE: (i32, i32) = (20, 100);
-
-/// How often `reportJobUpdated` looks at the job: the worker is another process, so the API
-/// watches the row's version.
-const POLL: Duration = Duration::from_millis(500);
 
 /// Which edition of the report.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -211,11 +205,9 @@ impl ReportJob {
             return Ok(None);
         };
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let rows = service::Entity::find()
-            .filter(service::Column::Id.is_in(ids))
-            .order_by_asc(service::Column::Code)
-            .all(db)
-            .await?;
+        let mut rows =
+            crate::store::reads::by_id::<service::Entity, _>(db, service::Column::Id, &ids).await?;
+        rows.sort_by(|a, b| a.code.cmp(&b.code));
         Ok(Some(rows.into_iter().map(Service::from).collect()))
     }
 
@@ -503,6 +495,22 @@ pub struct AnnualReport {
     pub cases: Vec<ReportCaseRow>,
 }
 
+/// A table's rows as the API shows them: the named fields as they are, the figure flattened.
+macro_rules! figure_rows {
+    ($rows:expr => $row:ident { $($field:ident),* }) => {
+        $rows
+            .into_iter()
+            .map(|x| $row {
+                $($field: x.$field,)*
+                count: x.figure.count,
+                previous_count: x.figure.previous_count,
+                count_suppressed: x.figure.count_suppressed,
+                previous_count_suppressed: x.figure.previous_count_suppressed,
+            })
+            .collect()
+    };
+}
+
 impl From<model::AnnualReport> for AnnualReport {
     fn from(r: model::AnnualReport) -> Self {
         AnnualReport {
@@ -525,86 +533,12 @@ impl From<model::AnnualReport> for AnnualReport {
             services_subset: r.services_subset,
             generated_at: r.generated_at,
             narrative: r.narrative,
-            summary: r
-                .summary
-                .into_iter()
-                .map(|x| ReportSummaryRow {
-                    reporting_year: x.reporting_year,
-                    metric: x.metric,
-                    count: x.figure.count,
-                    previous_count: x.figure.previous_count,
-                    count_suppressed: x.figure.count_suppressed,
-                    previous_count_suppressed: x.figure.previous_count_suppressed,
-                })
-                .collect(),
-            by_service: r
-                .by_service
-                .into_iter()
-                .map(|x| ReportServiceRow {
-                    reporting_year: x.reporting_year,
-                    service_code: x.service_code,
-                    service_name: x.service_name,
-                    metric: x.metric,
-                    count: x.figure.count,
-                    previous_count: x.figure.previous_count,
-                    count_suppressed: x.figure.count_suppressed,
-                    previous_count_suppressed: x.figure.previous_count_suppressed,
-                })
-                .collect(),
-            by_stage: r
-                .by_stage
-                .into_iter()
-                .map(|x| ReportStageRow {
-                    reporting_year: x.reporting_year,
-                    stage: x.stage,
-                    metric: x.metric,
-                    count: x.figure.count,
-                    previous_count: x.figure.previous_count,
-                    count_suppressed: x.figure.count_suppressed,
-                    previous_count_suppressed: x.figure.previous_count_suppressed,
-                })
-                .collect(),
-            by_restriction_type: r
-                .by_restriction_type
-                .into_iter()
-                .map(|x| ReportRestrictionTypeRow {
-                    reporting_year: x.reporting_year,
-                    restriction_type: x.restriction_type,
-                    metric: x.metric,
-                    count: x.figure.count,
-                    previous_count: x.figure.previous_count,
-                    count_suppressed: x.figure.count_suppressed,
-                    previous_count_suppressed: x.figure.previous_count_suppressed,
-                })
-                .collect(),
-            service_by_restriction_type: r
-                .service_by_restriction_type
-                .into_iter()
-                .map(|x| ReportServiceRestrictionRow {
-                    reporting_year: x.reporting_year,
-                    service_code: x.service_code,
-                    service_name: x.service_name,
-                    restriction_type: x.restriction_type,
-                    metric: x.metric,
-                    count: x.figure.count,
-                    previous_count: x.figure.previous_count,
-                    count_suppressed: x.figure.count_suppressed,
-                    previous_count_suppressed: x.figure.previous_count_suppressed,
-                })
-                .collect(),
-            monthly: r
-                .monthly
-                .into_iter()
-                .map(|x| ReportMonthRow {
-                    reporting_year: x.reporting_year,
-                    month: x.month,
-                    metric: x.metric,
-                    count: x.figure.count,
-                    previous_count: x.figure.previous_count,
-                    count_suppressed: x.figure.count_suppressed,
-                    previous_count_suppressed: x.figure.previous_count_suppressed,
-                })
-                .collect(),
+            summary: figure_rows!(r.summary => ReportSummaryRow { reporting_year, metric }),
+            by_service: figure_rows!(r.by_service => ReportServiceRow { reporting_year, service_code, service_name, metric }),
+            by_stage: figure_rows!(r.by_stage => ReportStageRow { reporting_year, stage, metric }),
+            by_restriction_type: figure_rows!(r.by_restriction_type => ReportRestrictionTypeRow { reporting_year, restriction_type, metric }),
+            service_by_restriction_type: figure_rows!(r.service_by_restriction_type => ReportServiceRestrictionRow { reporting_year, service_code, service_name, restriction_type, metric }),
+            monthly: figure_rows!(r.monthly => ReportMonthRow { reporting_year, month, metric }),
             cases: r
                 .cases
                 .into_iter()
@@ -658,19 +592,6 @@ fn page(first: Option<i32>, after: Option<String>) -> ApiResult<(u64, Option<i64
     Ok((u64::try_from(first).unwrap_or(20), after))
 }
 
-/// The job `id` if the caller may see it.
-async fn visible_job(
-    db: &DatabaseConnection,
-    request: &RequestContext,
-    id: i64,
-) -> ApiResult<report_job::Model> {
-    report_job::Entity::find_by_id(id)
-        .filter(JobVisibility::of(&request.principal).condition())
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no report job {id} that you may see")))
-}
-
 /// Report jobs.
 #[derive(Default)]
 pub struct ReportQuery;
@@ -682,8 +603,8 @@ impl ReportQuery {
     async fn report_job(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ReportJob> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let id = parse_id("id", &id)?;
-        let job = visible_job(db, request, id).await?;
+        let id = parse_id::<ReportJobId>("id", &id)?.get();
+        let job = jobs::visible_job(db, &request.principal, id).await?;
         Ok(ReportJob::new(job, settings(ctx)))
     }
 
@@ -702,21 +623,8 @@ impl ReportQuery {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let (limit, after) = page(first, after)?;
-        let mut cond = Condition::all().add(JobVisibility::of(&request.principal).condition());
-        if let Some(after) = after {
-            cond = cond.add(report_job::Column::Id.lt(after));
-        }
-        if let Some(status) = status {
-            cond = cond.add(report_job::Column::Status.eq(ReportJobStatus::from(status)));
-        }
-        let mut rows = report_job::Entity::find()
-            .filter(cond)
-            .order_by_desc(report_job::Column::Id)
-            .limit(limit + 1)
-            .all(db)
-            .await?;
-        let has_next = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let status = status.map(ReportJobStatus::from);
+        let (rows, has_next) = jobs::page(db, &request.principal, status, after, limit).await?;
         let settings = settings(ctx);
         let mut connection = Connection::new(after.is_some(), has_next);
         for job in rows {
@@ -751,7 +659,7 @@ impl ReportMutation {
             .as_ref()
             .map(|ids| {
                 ids.iter()
-                    .map(|id| parse_id("input.serviceIds", id))
+                    .map(|id| parse_id::<ServiceId>("input.serviceIds", id).map(RecordId::get))
                     .collect::<ApiResult<Vec<i64>>>()
             })
             .transpose()?;
@@ -781,17 +689,6 @@ fn allowed(request: &RequestContext, field: &str) -> ApiResult<()> {
     }
 }
 
-/// What `reportJobUpdated` remembers between looks.
-struct Watch {
-    db: DatabaseConnection,
-    settings: ReportSettings,
-    id: i64,
-    /// The version last sent; `None` before the first.
-    sent: Option<i64>,
-    /// The last state sent was final.
-    finished: bool,
-}
-
 /// The report jobs' subscription; part of the schema's `Subscription` type (see
 /// [`SubscriptionRoot`]).
 #[derive(Default)]
@@ -809,50 +706,17 @@ impl ReportSubscription {
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<ReportJob>>> {
         let request = caller(ctx)?;
         allowed(request, "reportJobUpdated")?;
-        let id = parse_id("id", &id)?;
+        let id = parse_id::<ReportJobId>("id", &id)?.get();
         let db = ctx.data_unchecked::<DatabaseConnection>().clone();
         // Refuse an unknown job at once rather than with an empty stream.
-        visible_job(&db, request, id).await?;
-        let watch = Watch {
-            db,
-            settings: settings(ctx),
-            id,
-            sent: None,
-            finished: false,
-        };
-        Ok(stream::unfold(watch, next_change).boxed())
-    }
-}
-
-/// The job's next state that differs from the last one sent; `None` ends the stream.
-async fn next_change(mut watch: Watch) -> Option<(async_graphql::Result<ReportJob>, Watch)> {
-    if watch.finished {
-        return None;
-    }
-    loop {
-        if watch.sent.is_some() {
-            tokio::time::sleep(POLL).await;
-        }
-        let found = report_job::Entity::find_by_id(watch.id)
-            .one(&watch.db)
-            .await;
-        let job = match found {
-            Ok(Some(job)) => job,
-            // Deleted under us: nothing more will happen to it.
-            Ok(None) => return None,
-            Err(e) => {
-                watch.finished = true;
-                let err: async_graphql::Error = ApiError::from(e).into();
-                return Some((Err(err), watch));
-            }
-        };
-        if watch.sent == Some(job.version) {
-            continue;
-        }
-        watch.sent = Some(job.version);
-        watch.finished = matches!(job.status, ReportJobStatus::Done | ReportJobStatus::Failed);
-        let settings = watch.settings;
-        return Some((Ok(ReportJob::new(job, settings)), watch));
+        jobs::visible_job(&db, &request.principal, id).await?;
+        let settings = settings(ctx);
+        Ok(jobs::watch(db, id)
+            .map(move |job| {
+                job.map(|job| ReportJob::new(job, settings))
+                    .map_err(async_graphql::Error::from)
+            })
+            .boxed())
     }
 }
 

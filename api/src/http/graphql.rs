@@ -19,10 +19,10 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::limits::{OperationFacts, OperationInfo};
 use super::middleware::{CSP_GRAPHIQL, ClientAddr, RequestId};
+use super::state::{AppState, AuthFailure, authenticate_checked, request_error, unauthenticated};
 use crate::authz::RequestContext;
 use crate::error::code;
 use crate::metrics::Outcome;
-use crate::server::{AppState, AuthFailure, authenticate_checked, request_error, unauthenticated};
 
 /// Code of a request the HTTP layer refuses as malformed (not JSON, empty batch, batch too big).
 pub const BAD_REQUEST: &str = "BAD_REQUEST";

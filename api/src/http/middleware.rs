@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument;
 
-use crate::server::{AppState, request_error};
+use super::state::{AppState, request_error};
 
 /// The id of the request, in logs, the `x-request-id` response header and `RequestContext`.
 #[derive(Debug, Clone)]

@@ -1,11 +1,14 @@
-//! The HTTP side of the API (issue 8): GraphQL over HTTP with its limits, the middleware every
-//! request goes through (request id, timeout, security headers, access log, metrics, panics),
-//! and the database's health as requests see it.
+//! The HTTP side of the API (issue 8): GraphQL over HTTP with its limits, subscriptions over
+//! WebSocket, the report downloads and feeds, the middleware every request goes through
+//! (request id, timeout, security headers, access log, metrics, panics), the state handlers
+//! share, and the database's health as requests see it.
 
 pub mod graphql;
 pub mod limits;
 pub mod middleware;
 pub mod reports;
+pub mod state;
+pub mod ws;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -24,6 +24,7 @@ use sea_orm::{EntityTrait, TransactionTrait};
 
 use super::graphql::{rate_limited, with_retry_after};
 use super::middleware::{ClientAddr, RequestId};
+use super::state::{AppState, AuthFailure, authenticate_checked, request_error, unauthenticated};
 use crate::access::{AccessLog, Category};
 use crate::audit::{self, Change};
 use crate::authz::RequestContext;
@@ -32,7 +33,6 @@ use crate::authz::scope::case_scope;
 use crate::error::{ApiError, code};
 use crate::reports::feeds::{self, Feed, FeedParams, Format};
 use crate::reports::jobs::{self, DownloadRefusal, ReportSettings};
-use crate::server::{AppState, AuthFailure, authenticate_checked, request_error, unauthenticated};
 
 /// `Cache-Control` of a report's file: private to the caller, and a file never changes under
 /// its `ETag`, so an hour before asking again (and then `If-None-Match`).

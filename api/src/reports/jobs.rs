@@ -462,6 +462,95 @@ pub async fn report<C: ConnectionTrait>(db: &C, job_id: i64) -> ApiResult<Option
         .map_err(|e| ApiError::internal(format!("report job {job_id}: {REPORT_JSON}: {e}")))
 }
 
+/// Job `id`, if `principal` may see it.
+pub async fn visible_job<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    id: i64,
+) -> ApiResult<report_job::Model> {
+    report_job::Entity::find_by_id(id)
+        .filter(JobVisibility::of(principal).condition())
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no report job {id} that you may see")))
+}
+
+/// A page of the jobs `principal` may see (only those in `status`, when given), newest first,
+/// before job `before`, at most `limit`; and whether more follow.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    status: Option<ReportJobStatus>,
+    before: Option<i64>,
+    limit: u64,
+) -> ApiResult<(Vec<report_job::Model>, bool)> {
+    let mut cond = Condition::all().add(JobVisibility::of(principal).condition());
+    if let Some(before) = before {
+        cond = cond.add(report_job::Column::Id.lt(before));
+    }
+    if let Some(status) = status {
+        cond = cond.add(report_job::Column::Status.eq(status));
+    }
+    let mut rows = report_job::Entity::find()
+        .filter(cond)
+        .order_by_desc(report_job::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let has_next = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((rows, has_next))
+}
+
+/// How often [`watch`] looks at the job: the worker is another process, so the API watches the
+/// row's version.
+const POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Job `id` as it changes: first as it stands, then each time its version moves, ending after
+/// it is done or has failed (or is deleted).
+pub fn watch(
+    db: sea_orm::DatabaseConnection,
+    id: i64,
+) -> impl futures_util::Stream<Item = ApiResult<report_job::Model>> + Send + 'static {
+    struct Watch {
+        db: sea_orm::DatabaseConnection,
+        id: i64,
+        sent: Option<i64>,
+        finished: bool,
+    }
+    let start = Watch {
+        db,
+        id,
+        sent: None,
+        finished: false,
+    };
+    futures_util::stream::unfold(start, |mut w| async move {
+        if w.finished {
+            return None;
+        }
+        loop {
+            if w.sent.is_some() {
+                tokio::time::sleep(POLL).await;
+            }
+            let job = match report_job::Entity::find_by_id(w.id).one(&w.db).await {
+                Ok(Some(job)) => job,
+                // Deleted under us: nothing more will happen to it.
+                Ok(None) => return None,
+                Err(e) => {
+                    w.finished = true;
+                    return Some((Err(e.into()), w));
+                }
+            };
+            if w.sent == Some(job.version) {
+                continue;
+            }
+            w.sent = Some(job.version);
+            w.finished = matches!(job.status, ReportJobStatus::Done | ReportJobStatus::Failed);
+            return Some((Ok(job), w));
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The demonstration data set (`upc-api demo-data`): it loads a case at every stage, and a
 //! second load is refused without writing anything.
 
+use api::calendar::Calendar;
 use api::demo::{self, DemoSummary};
 use api::error::ApiError;
 use chrono::{Datelike, Months, Weekday};
@@ -71,7 +72,8 @@ db_tests! {
         assert_eq!(summary.customers, 4);
         assert_eq!(summary.cases, 5);
         assert_eq!(summary.restrictions, 2);
-        assert_eq!(summary.letters, 1);
+        // Letters as the steps write them: the two Stage 1 warnings and the Stage 2 decision.
+        assert_eq!(summary.letters, 3);
         assert!(
             summary.to_string().starts_with("3 services, 3 establishments, 2 staff teams"),
             "{summary}"
@@ -155,14 +157,18 @@ db_tests! {
         assert_eq!(warned.appeal_deadline, Some(warning.appeal_deadline));
         assert!(warning.consulted_on <= warning.letter_date);
         assert!(!warning.adjustments_considered.is_empty() && !warning.proportionality.is_empty());
-        let weekdays = warning
+        // The warning went through the policy's own calendar: weekends and bank holidays of
+        // England and Wales do not count (6.1).
+        let calendar = Calendar::new([]);
+        let working_days = warning
             .letter_date
             .iter_days()
             .skip(1)
             .take_while(|d| *d <= warning.appeal_deadline)
-            .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+            .filter(|d| calendar.is_working_day(*d))
             .count();
-        assert_eq!(weekdays, 15, "appeal window of 15 working days");
+        assert_eq!(working_days, 15, "appeal window of 15 working days");
+        assert!(calendar.is_working_day(warning.appeal_deadline));
         assert!(!matches!(warning.appeal_deadline.weekday(), Weekday::Sat | Weekday::Sun));
 
         let restricted = case_at(&app.db, CaseStage::Stage2Restricted).await;
@@ -189,12 +195,14 @@ db_tests! {
             assert_eq!(r.review_due_on, decision.review_due_on);
             assert_eq!(r.service_id, restricted.service_id);
         }
+        // Its warning letter and its decision letter, both marked sent.
         let letters = letter::Entity::find()
             .filter(letter::Column::CaseId.eq(restricted.id))
-            .count(&app.db)
+            .all(&app.db)
             .await
             .unwrap();
-        assert_eq!(letters, 1);
+        assert_eq!(letters.len(), 2);
+        assert!(letters.iter().all(|l| l.sent_at.is_some()), "{letters:?}");
     }
 
     async fn demo_data_is_refused_a_second_time(app) {

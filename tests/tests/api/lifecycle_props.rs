@@ -11,7 +11,7 @@
 //!    customer whose case is closed opening a new case, a permanent restriction having no end
 //!    date, and a closed case not flagged for review. Sequences that once failed are kept in
 //!    `regressions()` and run first (nothing is persisted to disk).
-//! 2. Over the pure machine in `api::lifecycle`: random `CaseFacts`, checked against the rules.
+//! 2. Over the pure machine in `api::domain::lifecycle`: random `CaseFacts`, checked against the rules.
 //!
 //! `UPC_PROPTEST_CASES` sets the number of generated sequences per backend (default 24);
 //! `PROPTEST_RNG_SEED` replays a run (the seed used is printed).
@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use api::auth::Role;
-use api::lifecycle::{self, CaseFacts, Step};
+use api::domain::lifecycle::{self, CaseFacts, Step};
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use entities::enums::{CaseStage, CaseStatus};
 use proptest::prelude::*;
@@ -300,7 +300,7 @@ async fn snapshot(world: &World, case_id: &str) -> Result<Snapshot, String> {
                 .ok_or_else(|| format!("restriction.version: {r}"))?,
         });
     }
-    // The facts of `api::lifecycle::facts_from`, from what the API shows.
+    // The facts of `api::domain::lifecycle::facts_from`, from what the API shows.
     let mut standing: Option<(i64, NaiveDate)> = None;
     for w in list(&c["stage1Warnings"], "stage1Warnings")? {
         if w["status"] == "active" {

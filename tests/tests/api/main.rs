@@ -10,6 +10,7 @@ mod compose;
 mod demo;
 mod desk;
 mod docs;
+mod domain;
 mod foundation;
 mod hardening;
 mod lifecycle;

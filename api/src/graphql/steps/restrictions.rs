@@ -1,75 +1,37 @@
-//! Turning restriction inputs into typed, checked parameters (5.3): the shape is checked by the
-//! entity's own rules, and every establishment, officer and team named must exist.
+//! Restriction inputs parsed into the seven kinds of 5.3: typed values whose shape the entity's
+//! own rules check. Whether the establishments, officers and teams they name exist, and belong
+//! to the case's service (5.4), is the domain's to decide with the directory's facts.
 
-use chrono::NaiveDate;
 use entities::enums::ContactChannel;
 use entities::restriction_parameters::{
     ClockTime, ContactAgreement, ContactForm, EstablishmentExclusion, NamedContact,
     RestrictionParameters, TelephoneTimes, Termination, TimeLimits, Weekday,
 };
-use entities::{establishment, staff_member, staff_team};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::inputs::{RestrictionInput, RestrictionParametersInput};
-use super::{optional, parse_enum, required};
+use crate::domain::restrictions::RestrictionTerms;
+use crate::domain::values::{EstablishmentId, RecordId, StaffMemberId, TeamId, Text, choice};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::ids::parse_id;
 
-/// A checked restriction: parameters and dates.
-pub struct CheckedRestriction {
-    /// The typed parameters.
-    pub parameters: RestrictionParameters,
-    /// First day in force.
-    pub starts_on: NaiveDate,
-    /// Last day in force.
-    pub ends_on: Option<NaiveDate>,
-}
-
-/// Check one restriction input; `field` prefixes error field names, e.g. `restrictions[0]`.
-pub async fn check_restriction(
-    txn: &DatabaseTransaction,
-    field: &str,
-    input: &RestrictionInput,
-    earliest: NaiveDate,
-    service_id: i64,
-) -> ApiResult<CheckedRestriction> {
-    let parameters = check_parameters(
-        txn,
-        &format!("{field}.parameters"),
-        &input.parameters,
-        service_id,
-    )
-    .await?;
-    let starts_on = input.starts_on.unwrap_or(earliest);
-    if starts_on < earliest {
-        return Err(ApiError::bad_input(
-            &format!("{field}.startsOn"),
-            format!("a restriction cannot start ({starts_on}) before the decision ({earliest})"),
-        ));
-    }
-    if let Some(ends_on) = input.ends_on
-        && ends_on < starts_on
-    {
-        return Err(ApiError::bad_input(
-            &format!("{field}.endsOn"),
-            format!("a restriction cannot end ({ends_on}) before it starts ({starts_on})"),
-        ));
-    }
-    Ok(CheckedRestriction {
-        parameters,
-        starts_on,
+/// One restriction as given in `field` (e.g. `restrictions[0]`).
+pub fn terms(field: &str, input: &RestrictionInput) -> ApiResult<RestrictionTerms> {
+    Ok(RestrictionTerms {
+        field: field.to_string(),
+        parameters: parameters(&format!("{field}.parameters"), &input.parameters)?,
+        starts_on: input.starts_on,
         ends_on: input.ends_on,
     })
 }
 
-/// Check restriction parameters: shape, values, that named records exist, and that an excluded
-/// establishment is not another service's (5.4: a restriction is the case's service's alone).
-pub async fn check_parameters(
-    txn: &DatabaseTransaction,
+/// Restriction parameters as given in `field`, their shape checked.
+pub fn parameters(
     field: &str,
     input: &RestrictionParametersInput,
-    service_id: i64,
 ) -> ApiResult<RestrictionParameters> {
+    let optional = |name: &str, value: Option<&str>| {
+        Text::optional(&format!("{field}.{name}"), value).map(|t| t.map(Text::into_string))
+    };
     let parameters = match input {
         RestrictionParametersInput::TimeLimits(t) => {
             RestrictionParameters::TimeLimits(TimeLimits {
@@ -79,38 +41,22 @@ pub async fn check_parameters(
             })
         }
         RestrictionParametersInput::NamedContact(n) => {
-            let staff_member_id = match &n.staff_member_id {
-                None => None,
-                Some(id) => {
-                    let id = parse_id(&format!("{field}.staffMemberId"), id)?;
-                    if staff_member::Entity::find_by_id(id).count(txn).await? == 0 {
-                        return Err(ApiError::bad_input(
-                            &format!("{field}.staffMemberId"),
-                            format!("no staff member {id}"),
-                        ));
-                    }
-                    Some(id)
-                }
-            };
-            let team_id = match &n.team_id {
-                None => None,
-                Some(id) => {
-                    let id = parse_id(&format!("{field}.teamId"), id)?;
-                    if staff_team::Entity::find_by_id(id).count(txn).await? == 0 {
-                        return Err(ApiError::bad_input(
-                            &format!("{field}.teamId"),
-                            format!("no team {id}"),
-                        ));
-                    }
-                    Some(id)
-                }
-            };
+            let staff_member_id = n
+                .staff_member_id
+                .as_ref()
+                .map(|id| parse_id::<StaffMemberId>(&format!("{field}.staffMemberId"), id))
+                .transpose()?;
+            let team_id = n
+                .team_id
+                .as_ref()
+                .map(|id| parse_id::<TeamId>(&format!("{field}.teamId"), id))
+                .transpose()?;
             RestrictionParameters::NamedContact(NamedContact {
-                staff_member_id,
-                team_id,
-                officer_name: optional(&format!("{field}.officerName"), n.officer_name.as_deref())?,
-                time: optional(&format!("{field}.time"), n.time.as_deref())?,
-                place: optional(&format!("{field}.place"), n.place.as_deref())?,
+                staff_member_id: staff_member_id.map(RecordId::get),
+                team_id: team_id.map(RecordId::get),
+                officer_name: optional("officerName", n.officer_name.as_deref())?,
+                time: optional("time", n.time.as_deref())?,
+                place: optional("place", n.place.as_deref())?,
             })
         }
         RestrictionParametersInput::TelephoneTimes(t) => {
@@ -143,29 +89,9 @@ pub async fn check_parameters(
         RestrictionParametersInput::EstablishmentExclusion(e) => {
             let mut ids = Vec::new();
             for id in &e.establishment_ids {
-                ids.push(parse_id(&format!("{field}.establishmentIds"), id)?);
-            }
-            let found = establishment::Entity::find()
-                .filter(establishment::Column::Id.is_in(ids.clone()))
-                .all(txn)
-                .await?;
-            if let Some(missing) = ids.iter().find(|id| !found.iter().any(|f| f.id == **id)) {
-                return Err(ApiError::bad_input(
-                    &format!("{field}.establishmentIds"),
-                    format!("no establishment {missing}"),
-                ));
-            }
-            if let Some(other) = found
-                .iter()
-                .find(|e| e.service_id.is_some_and(|s| s != service_id))
-            {
-                return Err(ApiError::bad_input(
-                    &format!("{field}.establishmentIds"),
-                    format!(
-                        "{} is run by another service: a restriction applies to the case's service only (5.4)",
-                        other.name
-                    ),
-                ));
+                ids.push(
+                    parse_id::<EstablishmentId>(&format!("{field}.establishmentIds"), id)?.get(),
+                );
             }
             RestrictionParameters::EstablishmentExclusion(EstablishmentExclusion {
                 establishment_ids: ids,
@@ -174,7 +100,7 @@ pub async fn check_parameters(
         RestrictionParametersInput::ContactForm(c) => {
             let mut channels = Vec::new();
             for channel in &c.permitted_channels {
-                channels.push(parse_enum(
+                channels.push(choice(
                     &format!("{field}.permittedChannels"),
                     channel,
                     ContactChannel::ALL,
@@ -186,7 +112,7 @@ pub async fn check_parameters(
         }
         RestrictionParametersInput::ContactAgreement(a) => {
             RestrictionParameters::ContactAgreement(ContactAgreement {
-                terms: required(&format!("{field}.terms"), &a.terms)?,
+                terms: Text::parse(&format!("{field}.terms"), &a.terms)?.into_string(),
                 signed_on: a.signed_on,
             })
         }

@@ -1,18 +1,52 @@
 //! The case lifecycle of the policy (sections 2, 5, 6, 7 and 9) as a state machine: which step
-//! is legal in which state, and who may take it. Pure: the GraphQL mutations gather the facts of
-//! a case, ask [`allowed_steps`], and refuse with `INVALID_TRANSITION` when their step is not in
-//! it. The property test drives random sequences of steps through the API and checks that only
-//! these transitions are ever applied.
+//! is legal in which state, and who may take it. Every step on a case starts with
+//! [`CaseFile::open_step`]: the caller must hold a role the policy names for the step in the
+//! case's service (5.4), and the step must be legal now (else `INVALID_TRANSITION` with the
+//! current state and the legal steps). The property test drives random sequences of steps
+//! through the API and checks that only these transitions are ever applied.
 
-mod load;
-pub mod store;
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use entities::enums::{AppealOutcome, CaseStage, CaseStatus, RestrictionStatus, WarningStatus};
+use entities::{
+    appeal, behaviour_report, breach, determination, restriction, review, stage_1_warning,
+    stage_2_decision, upc_case,
+};
 
-pub use load::{facts_from, names};
-pub use store::LifecycleSettings;
+use super::error::{DomainError, DomainResult};
+use super::roles::Role::{self, *};
+use super::roles::{BREACH_RECORDERS, DETERMINERS, Principal, REPORTERS, role_list};
 
-use entities::enums::{CaseStage, CaseStatus};
+/// Where appeals are sent (6.1), as the policy gives it; a setting may replace it.
+pub const LEGAL_SERVICES_ADDRESS: &str = "Service Director - Legal Services, Legal Services, The Pavilions, Clydach Vale, Tonypandy, Rhondda Cynon Taf. CF40 1NY";
 
-use crate::auth::Role::{self, *};
+/// The council's settings the lifecycle needs.
+#[derive(Debug, Clone)]
+pub struct LifecycleSettings {
+    /// Months from a decision to restrict to its review: 1 to 12 (7.1).
+    pub review_period_months: u32,
+    /// Where appeals go (6.1), printed in letters.
+    pub legal_services_address: String,
+}
+
+impl Default for LifecycleSettings {
+    fn default() -> Self {
+        Self {
+            review_period_months: 12,
+            legal_services_address: LEGAL_SERVICES_ADDRESS.to_string(),
+        }
+    }
+}
+
+impl LifecycleSettings {
+    /// The latest review date for a decision to restrict made on `decided_on` (7.1): the
+    /// review period later, never more than 12 months.
+    pub fn latest_review(&self, decided_on: NaiveDate) -> NaiveDate {
+        let months = self.review_period_months.clamp(1, 12);
+        decided_on
+            .checked_add_months(Months::new(months))
+            .unwrap_or(decided_on)
+    }
+}
 
 /// One step of the policy, named as its GraphQL mutation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -112,13 +146,6 @@ impl Step {
         }
     }
 }
-
-/// Who reports behaviour: officers and elected Members (2.3, 1.2).
-pub const REPORTERS: &[Role] = &[Officer, ElectedMember];
-/// Who decides whether behaviour was unreasonable (5.1).
-pub const DETERMINERS: &[Role] = &[ServiceManager, HeadOfService];
-/// Who records a breach of a restriction (staff at the point of contact, 5.6).
-pub const BREACH_RECORDERS: &[Role] = &[Officer, ServiceManager, HeadOfService];
 
 /// What the state machine needs to know about a case.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -223,6 +250,148 @@ pub fn refusal(step: Step, facts: &CaseFacts) -> Option<String> {
         _ => format!("it is not a step of a case at stage {stage}"),
     };
     Some(format!("{} refused: {why}", step.mutation()))
+}
+
+/// The state-machine facts of `case` from its records.
+pub fn facts_from(
+    case: &upc_case::Model,
+    warnings: &[stage_1_warning::Model],
+    appeals: &[appeal::Model],
+    report_times: &[DateTime<Utc>],
+    restrictions: &[restriction::Model],
+    reviews: &[review::Model],
+) -> CaseFacts {
+    let standing = standing_warning(warnings);
+    let warning_appealed = standing.is_some_and(|w| appeals.iter().any(|a| a.warning_id == w.id));
+    let reports_since_warning = standing.is_some_and(|w| {
+        report_times
+            .iter()
+            .any(|at| at.date_naive() > w.letter_date)
+    });
+    CaseFacts {
+        stage: Some(case.stage),
+        status: Some(case.status),
+        active_warning: standing.is_some(),
+        warning_appealed,
+        pending_appeal: appeals.iter().any(|a| a.outcome == AppealOutcome::Pending),
+        reports_since_warning,
+        active_restrictions: restrictions
+            .iter()
+            .filter(|r| r.status == RestrictionStatus::Active)
+            .count(),
+        pending_review: reviews
+            .iter()
+            .any(|r| r.recommendation.is_some() && r.endorsed.is_none()),
+    }
+}
+
+/// The Stage 1 warning that stands (the latest not withdrawn), if any.
+fn standing_warning(warnings: &[stage_1_warning::Model]) -> Option<&stage_1_warning::Model> {
+    warnings
+        .iter()
+        .filter(|w| w.status == WarningStatus::Active)
+        .max_by_key(|w| w.id)
+}
+
+/// A case with every record the steps of the policy look at, as read in the step's
+/// transaction. Each list is in id order (oldest first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseFile {
+    /// The case.
+    pub case: upc_case::Model,
+    /// The code of its service (5.4).
+    pub service_code: String,
+    /// Reports of behaviour (2.3).
+    pub reports: Vec<behaviour_report::Model>,
+    /// Determinations (5.1).
+    pub determinations: Vec<determination::Model>,
+    /// Stage 1 warnings (5.1).
+    pub warnings: Vec<stage_1_warning::Model>,
+    /// Appeals (6).
+    pub appeals: Vec<appeal::Model>,
+    /// Stage 2 decisions (5.1, 5.3).
+    pub decisions: Vec<stage_2_decision::Model>,
+    /// Restrictions, in force or not (5.3).
+    pub restrictions: Vec<restriction::Model>,
+    /// Breaches (5.6).
+    pub breaches: Vec<breach::Model>,
+    /// Reviews (7).
+    pub reviews: Vec<review::Model>,
+}
+
+impl CaseFile {
+    /// The state-machine facts.
+    pub fn facts(&self) -> CaseFacts {
+        let report_times: Vec<DateTime<Utc>> = self.reports.iter().map(|r| r.occurred_at).collect();
+        facts_from(
+            &self.case,
+            &self.warnings,
+            &self.appeals,
+            &report_times,
+            &self.restrictions,
+            &self.reviews,
+        )
+    }
+
+    /// Open `step` for `actor`: they must hold one of the step's roles in the case's service
+    /// (`FORBIDDEN`), and the step must be legal in the case's state (`INVALID_TRANSITION`).
+    pub fn open_step(&self, step: Step, actor: &Principal) -> DomainResult<()> {
+        if !actor.may_act(step.roles(), &self.service_code) {
+            return Err(DomainError::Forbidden(format!(
+                "{} needs the role {} in the case's service ({})",
+                step.mutation(),
+                role_list(step.roles()),
+                self.service_code
+            )));
+        }
+        let facts = self.facts();
+        match refusal(step, &facts) {
+            None => Ok(()),
+            Some(message) => Err(DomainError::InvalidTransition {
+                message,
+                current: self.case.stage.as_str().to_string(),
+                allowed: allowed_steps(&facts)
+                    .into_iter()
+                    .map(|s| s.mutation().to_string())
+                    .collect(),
+            }),
+        }
+    }
+
+    /// Refuse with `CONFLICT` unless the caller read the case as it stands (`sent`).
+    pub fn expect_version(&self, sent: i64) -> DomainResult<()> {
+        if sent == self.case.version {
+            Ok(())
+        } else {
+            Err(DomainError::stale("case", self.case.id, sent))
+        }
+    }
+
+    /// The Stage 1 warning that stands (not withdrawn), if any.
+    pub fn standing_warning(&self) -> Option<&stage_1_warning::Model> {
+        standing_warning(&self.warnings)
+    }
+
+    /// Restrictions in force.
+    pub fn restrictions_in_force(&self) -> impl Iterator<Item = &restriction::Model> {
+        self.restrictions
+            .iter()
+            .filter(|r| r.status == RestrictionStatus::Active)
+    }
+
+    /// The case closed, with `reason`, at `now`: nothing further is due on it.
+    pub fn closed(&self, reason: String, now: DateTime<Utc>) -> upc_case::Model {
+        upc_case::Model {
+            stage: CaseStage::Closed,
+            status: CaseStatus::Closed,
+            closed_at: Some(now),
+            closure_reason: Some(reason),
+            review_due_on: None,
+            flagged_for_review: false,
+            flag_reason: None,
+            ..self.case.clone()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,17 +1,29 @@
-//! The contact check, as a pure function: given the restrictions and exclusions in force for a
-//! customer in one service (5.4), and a proposed contact, is it allowed, and what must the
-//! officer do? Every restriction that applies gives one finding with a plain-English
-//! instruction; a finding that blocks the contact makes the answer "not allowed".
+//! At the point of contact (5.2 to 5.6). The contact check: given the restrictions and
+//! exclusions in force for a customer in one service (5.4), and a proposed contact, is it
+//! allowed, and what must the officer do? Every restriction that applies gives one finding with
+//! a plain-English instruction; a finding that blocks the contact makes the answer "not
+//! allowed". Logging a contact: repeat correspondence on a matter already addressed is read for
+//! new issues and, if none, placed on file without reply, to be read by a manager (5.2); an
+//! inbound contact a restriction or exclusion forbids is a breach, and an ignored exclusion
+//! flags the case for immediate review (5.6).
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use chrono_tz::Europe::London;
-use entities::enums::{ContactChannel, ExclusionKind, RestrictionStatus};
+use entities::enums::{
+    BreachOutcome, ContactChannel, ContactDirection, ContactOutcome, ExclusionKind,
+};
 use entities::restriction_parameters::{
     ContactAgreement, ContactForm, EstablishmentExclusion, NamedContact, RestrictionParameters,
     TelephoneTimes, Termination, TimeLimits, Weekday,
 };
-use entities::{exclusion, restriction};
+use entities::{breach, contact, exclusion, restriction, service, upc_case};
 
+use super::deadlines::{exclusion_in_force, restriction_in_force};
+use super::error::{DomainError, DomainResult};
+use super::outcome::{AuditEntry, New, Outcome, Ref};
+use super::restrictions::{excludes_from_premises, flagged_for_ignored_exclusion};
+use super::roles::{EVERY_SERVICE, FILE_READERS, Principal, Role, SERVICE_STAFF};
+use super::values::{CustomerId, EstablishmentId, RecordId, StaffMemberId, Text, not_future_time};
 use crate::letters::Names;
 
 /// The contact being checked.
@@ -37,7 +49,7 @@ pub struct PremisesExclusion {
 }
 
 /// Where a finding comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Source {
     /// A restriction (5.3).
     Restriction(i64),
@@ -46,7 +58,7 @@ pub enum Source {
 }
 
 /// What one restriction or exclusion means for this contact.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
     /// The restriction or exclusion.
     pub source: Source,
@@ -59,37 +71,12 @@ pub struct Finding {
 }
 
 /// The answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     /// No finding blocks the contact.
     pub allowed: bool,
     /// One per restriction or exclusion in force.
     pub findings: Vec<Finding>,
-}
-
-/// Is restriction `r` in force on `day`? (Judged from its dates, so a past day sees a
-/// restriction lifted since.)
-pub fn restriction_in_force(r: &restriction::Model, day: NaiveDate) -> bool {
-    let started = r.starts_on <= day;
-    let not_ended = r.ends_on.is_none_or(|end| day <= end);
-    let not_lifted = match r.status {
-        RestrictionStatus::Active => true,
-        RestrictionStatus::Lifted => r.lifted_on.is_some_and(|lifted| day < lifted),
-        RestrictionStatus::Expired => false,
-    };
-    started && not_ended && not_lifted
-}
-
-/// Is exclusion `e` in force on `day`?
-pub fn exclusion_in_force(e: &exclusion::Model, day: NaiveDate) -> bool {
-    let ends = if e.kind == ExclusionKind::Permanent {
-        None
-    } else {
-        e.ends_on
-    };
-    e.starts_on <= day
-        && ends.is_none_or(|end| day <= end)
-        && e.lifted_on.is_none_or(|lifted| day < lifted)
 }
 
 /// Check `proposed` against the restrictions and exclusions of one service. `inbound_contacts`
@@ -377,11 +364,316 @@ fn premises_exclusion(x: &PremisesExclusion, p: &Proposed, names: &Names) -> (bo
     }
 }
 
+/// Does `actor` work at the point of contact for service `code`, in one of `roles`? Legal
+/// Services and the Monitoring Officer act for every service.
+pub fn acts_for(actor: &Principal, roles: &[Role], code: &str) -> bool {
+    actor.has_any_role(EVERY_SERVICE) || (actor.has_any_role(roles) && actor.in_service(code))
+}
+
+/// What decides a contact check for a customer in one service: the restrictions of that
+/// service only (5.4; lifted ones matter for a check in the past), the customer's exclusions
+/// from premises with their establishments, the times of their earlier inbound contacts with
+/// the service (for time limits), and the names the findings use.
+#[derive(Debug, Clone, Default)]
+pub struct CheckFacts {
+    /// The customer's cases in the service.
+    pub cases: Vec<upc_case::Model>,
+    /// Their restrictions in the service.
+    pub restrictions: Vec<restriction::Model>,
+    /// Their exclusions from premises.
+    pub exclusions: Vec<PremisesExclusion>,
+    /// Times of their inbound contacts in the longest time-limit window before the contact.
+    pub inbound: Vec<DateTime<Utc>>,
+    /// Names of the establishments, officers and teams referred to.
+    pub names: Names,
+}
+
+impl CheckFacts {
+    /// The answer for `proposed`.
+    pub fn check(&self, proposed: &Proposed) -> Verdict {
+        evaluate(
+            proposed,
+            &self.restrictions,
+            &self.exclusions,
+            &self.inbound,
+            &self.names,
+        )
+    }
+}
+
+/// A contact to log (`logContact`).
+#[derive(Debug, Clone)]
+pub struct LogContact {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The service contacted.
+    pub service_code: String,
+    /// The channel.
+    pub channel: ContactChannel,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// The officer dealt with.
+    pub officer: Option<StaffMemberId>,
+    /// The establishment, for contact in person.
+    pub establishment: Option<EstablishmentId>,
+    /// From the customer, or to them.
+    pub direction: ContactDirection,
+    /// What was said or written.
+    pub summary: Text,
+    /// What was done (5.2 decides it for repeat correspondence).
+    pub outcome: ContactOutcome,
+    /// For repeat correspondence: whether it raises a new issue.
+    pub raises_new_issue: Option<bool>,
+    /// A safeguarding concern was noticed.
+    pub safeguarding_concern: bool,
+}
+
+impl LogContact {
+    /// What happens to a contact (5.2): repeat correspondence on a matter already addressed
+    /// must be read for a new issue; without one it is placed on file without reply. Only such
+    /// correspondence is placed on file. Returns the outcome and whether it raised a new issue.
+    pub fn screen(
+        repeat: bool,
+        raises_new_issue: Option<bool>,
+        outcome: Option<ContactOutcome>,
+    ) -> DomainResult<(ContactOutcome, Option<bool>)> {
+        match (repeat, raises_new_issue) {
+            (true, None) => Err(DomainError::bad_input(
+                "raisesNewIssue",
+                "repeat correspondence must be read for a new issue: say whether it raises one (5.2)",
+            )),
+            (true, Some(false)) => Ok((ContactOutcome::PlacedOnFile, Some(false))),
+            (repeat, raises) => {
+                let raises = if repeat { raises } else { None };
+                match outcome {
+                    None => Ok((ContactOutcome::Pending, raises)),
+                    Some(ContactOutcome::PlacedOnFile) => Err(DomainError::bad_input(
+                        "outcome",
+                        "only repeat correspondence raising no new issue is placed on file (5.2): set repeatCorrespondence and raisesNewIssue",
+                    )),
+                    Some(o) => Ok((o, raises)),
+                }
+            }
+        }
+    }
+
+    /// The contact as the check sees it, with the officer named (and their team).
+    pub fn proposed(&self, officer: Option<(i64, Option<i64>)>) -> Proposed {
+        Proposed {
+            channel: self.channel,
+            at: self.occurred_at,
+            officer,
+            establishment_id: self.establishment.map(|e| e.get()),
+        }
+    }
+
+    /// Rules about the contact alone: it has happened.
+    pub fn validate(&self, now: DateTime<Utc>) -> DomainResult<()> {
+        not_future_time("occurredAt", self.occurred_at, now).map(|_| ())
+    }
+}
+
+/// Where a contact is logged: the service, whether the customer is on the system, the officer
+/// named (with their team), their open case in the service, and what decides the check.
+#[derive(Debug, Clone)]
+pub struct ContactFacts {
+    /// The service contacted.
+    pub service: service::Model,
+    /// Whether the customer is on the system.
+    pub customer_exists: bool,
+    /// The officer named: (staff id, team id).
+    pub officer: Option<(i64, Option<i64>)>,
+    /// Their open case in the service.
+    pub open_case: Option<upc_case::Model>,
+    /// What decides the check (the contacts logged before this one).
+    pub check: CheckFacts,
+}
+
+/// Log the contact. An inbound contact that a restriction or exclusion in force forbids records
+/// a breach linked to both (5.6); a breached exclusion flags its case for review at once.
+/// Returns the outcome and the check's verdict.
+pub fn log_contact(
+    cmd: LogContact,
+    facts: &ContactFacts,
+    actor: &Principal,
+    now: DateTime<Utc>,
+) -> DomainResult<(Outcome, Verdict)> {
+    let customer_id = cmd.customer.get();
+    if !acts_for(actor, SERVICE_STAFF, &facts.service.code) {
+        return Err(DomainError::Forbidden(format!(
+            "you do not work in {}: log contacts for your own services",
+            facts.service.code
+        )));
+    }
+    if !facts.customer_exists {
+        return Err(DomainError::bad_input(
+            "customerId",
+            format!("no customer {customer_id}"),
+        ));
+    }
+    let proposed = cmd.proposed(facts.officer);
+    let verdict = facts.check.check(&proposed);
+    let mut out = Outcome::new();
+    let logged = contact::Model {
+        id: 0,
+        customer_id,
+        service_id: facts.service.id,
+        case_id: facts.open_case.as_ref().map(|c| c.id),
+        channel: cmd.channel,
+        direction: cmd.direction,
+        occurred_at: cmd.occurred_at,
+        officer_staff_id: facts.officer.map(|(id, _)| id),
+        establishment_id: cmd.establishment.map(|e| e.get()),
+        recorded_by: actor.subject.clone(),
+        summary: cmd.summary.into_string(),
+        outcome: cmd.outcome,
+        raises_new_issue: cmd.raises_new_issue,
+        filed_reviewed_at: None,
+        filed_reviewed_by: None,
+        safeguarding_concern: cmd.safeguarding_concern,
+        version: 1,
+        created_at: now,
+    };
+    let contact = out.create_row(logged.clone());
+    if cmd.direction == ContactDirection::Inbound {
+        breaches(
+            &verdict,
+            &facts.check,
+            &logged,
+            contact,
+            actor,
+            now,
+            &mut out,
+        );
+    }
+    let outcome = out.audited(
+        AuditEntry::new("contact.log", "contact", contact)
+            .noting(serde_json::json!({ "allowed": verdict.allowed })),
+    );
+    Ok((outcome, verdict))
+}
+
+/// The breaches a blocked inbound contact makes (5.6), each linked to the contact and to the
+/// restriction or exclusion; each case where an exclusion was ignored is flagged once.
+fn breaches(
+    verdict: &Verdict,
+    check: &CheckFacts,
+    logged: &contact::Model,
+    contact: Ref,
+    actor: &Principal,
+    now: DateTime<Utc>,
+    out: &mut Outcome,
+) {
+    let mut flagged = Vec::new();
+    for finding in verdict.findings.iter().filter(|f| f.blocks) {
+        let (case_id, restriction_id, exclusion_id, exclusion_like) = match finding.source {
+            Source::Restriction(id) => match check.restrictions.iter().find(|r| r.id == id) {
+                Some(r) => (r.case_id, Some(id), None, excludes_from_premises(r)),
+                None => continue,
+            },
+            Source::Exclusion(id) => match check.exclusions.iter().find(|x| x.exclusion.id == id) {
+                Some(x) => (x.exclusion.case_id, None, Some(id), true),
+                None => continue,
+            },
+        };
+        out.create(New::Breach {
+            breach: breach::Model {
+                id: 0,
+                case_id,
+                restriction_id,
+                exclusion_id,
+                contact_id: None,
+                occurred_at: logged.occurred_at,
+                description: format!(
+                    "Contact {} {}: {}",
+                    logged.direction.as_str(),
+                    logged.channel.as_str(),
+                    finding.instruction
+                ),
+                recorded_by: actor.subject.clone(),
+                flagged_for_review: exclusion_like,
+                outcome: BreachOutcome::Pending,
+                version: 1,
+                created_at: now,
+            },
+            contact: Some(contact),
+        });
+        if exclusion_like
+            && !flagged.contains(&case_id)
+            && let Some(case) = check.cases.iter().find(|c| c.id == case_id)
+        {
+            flagged.push(case_id);
+            out.change(
+                case.clone(),
+                flagged_for_ignored_exclusion(case, logged.occurred_at.date_naive()),
+            );
+        }
+    }
+}
+
+/// A manager's reading of correspondence placed on file (`reviewFiledContact`, 5.2).
+#[derive(Debug, Clone)]
+pub struct ReviewFiledContact {
+    /// The contact version the caller read.
+    pub version: i64,
+    /// Whether it raises a new issue after all (then it is dealt with on its merits, 9.1).
+    pub raises_new_issue: bool,
+    /// Whether it raises a safeguarding concern.
+    pub safeguarding_concern: bool,
+}
+
+/// A Service manager or Head of Service of the service reads the correspondence and records
+/// whether it raises a new issue or a safeguarding concern; it then leaves the queue.
+pub fn review_filed(
+    cmd: ReviewFiledContact,
+    found: &contact::Model,
+    service_code: &str,
+    actor: &Principal,
+    now: DateTime<Utc>,
+) -> DomainResult<Outcome> {
+    if !acts_for(actor, FILE_READERS, service_code) {
+        return Err(DomainError::Forbidden(
+            "a Service manager or Head of Service of the service reads filed correspondence".into(),
+        ));
+    }
+    if found.outcome != ContactOutcome::PlacedOnFile || found.filed_reviewed_at.is_some() {
+        return Err(DomainError::InvalidTransition {
+            message: format!("contact {} is not awaiting a manager's reading", found.id),
+            current: found.outcome.as_str().to_string(),
+            allowed: Vec::new(),
+        });
+    }
+    if found.version != cmd.version {
+        return Err(DomainError::stale("contact", found.id, cmd.version));
+    }
+    let mut out = Outcome::new();
+    let read = out.change(
+        found.clone(),
+        contact::Model {
+            filed_reviewed_at: Some(now),
+            filed_reviewed_by: Some(actor.subject.clone()),
+            raises_new_issue: Some(cmd.raises_new_issue),
+            safeguarding_concern: cmd.safeguarding_concern || found.safeguarding_concern,
+            outcome: if cmd.raises_new_issue {
+                ContactOutcome::Pending
+            } else {
+                ContactOutcome::PlacedOnFile
+            },
+            ..found.clone()
+        },
+    );
+    let mut entry = AuditEntry::new("contact.review_filed", "contact", read);
+    if let Some(case) = found.case_id {
+        entry = entry.on_case(Ref::Stored(case));
+    }
+    Ok(out.audited(entry))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-    use entities::enums::RestrictionKind;
+    use chrono::{NaiveDate, TimeZone};
+    use entities::enums::{RestrictionKind, RestrictionStatus};
     use entities::restriction_parameters::ClockTime;
 
     fn restriction(parameters: RestrictionParameters) -> restriction::Model {

@@ -25,14 +25,14 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use base64::Engine;
-use tokio::sync::broadcast;
+
 use tokio::time::Instant;
 
-use super::{Alert, AlertHub};
+use super::state::{AppState, authenticate, request_error};
+use crate::alerts::{AlertHub, ConnectionAlerts};
 use crate::authz::RequestContext;
 use crate::error::ApiError;
 use crate::graphql::ApiSchema;
-use crate::server::{AppState, authenticate, request_error};
 
 /// The one subprotocol served.
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -43,19 +43,6 @@ const FORBIDDEN: u16 = 4403;
 /// Close code for a missing `connection_init` (the protocol's "Connection initialisation
 /// timeout").
 const INIT_TIMED_OUT: u16 = 4408;
-
-/// The alerts published since this connection was acknowledged, for its first
-/// `restrictionAlerts` subscription, so that nothing published between the acknowledgement and
-/// the subscription is missed.
-pub struct ConnectionAlerts(Mutex<Option<broadcast::Receiver<Arc<Alert>>>>);
-
-impl ConnectionAlerts {
-    /// The connection's receiver the first time; later subscriptions on the same connection
-    /// start from the moment they subscribe.
-    pub fn take(&self) -> Option<broadcast::Receiver<Arc<Alert>>> {
-        self.0.lock().ok().and_then(|mut r| r.take())
-    }
-}
 
 /// What the connection's tasks share about its sign-in.
 #[derive(Default)]

@@ -1,0 +1,604 @@
+//! Reading for the API's queries: a case's records in batches for a whole page (one statement
+//! per kind of record, `WHERE case_id IN (...)`), case and customer lists through the caller's
+//! row scope (5.4), the audit trail's pages, and the directory. The GraphQL adapter decides what
+//! to read; the statements are built here.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use entities::enums::{CaseStage, CaseStatus, Language, LetterKind};
+use entities::{
+    access_record, appeal, audit_event, behaviour_report, behaviour_report_type, breach,
+    call_termination, closure_day, customer, determination, establishment, exclusion,
+    exclusion_establishment, harassment_referral, harassment_referral_call, hs_incident, letter,
+    letter_template, new_issue_consideration, police_referral, recording_request, restriction,
+    review, service, staff_member, staff_member_service, stage_1_warning, stage_2_decision,
+    upc_case,
+};
+use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait, IntoSimpleExpr,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::authz::scope::{CaseScope, case_scope};
+use crate::domain::roles::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::store::facts::visible_case_ids;
+use crate::subject_access::about;
+
+/// A table whose rows belong to a case, listed oldest first.
+pub trait CaseChild: EntityTrait {
+    /// The `case_id` column.
+    fn case_column() -> Self::Column;
+    /// The column that orders a case's rows (then `id`).
+    fn order_column() -> Self::Column;
+    /// The id column.
+    fn id_column() -> Self::Column;
+    /// The case a row belongs to.
+    fn case_of(model: &Self::Model) -> i64;
+}
+
+macro_rules! case_child {
+    ($($module:ident => $order:ident),* $(,)?) => {
+        $(
+            impl CaseChild for $module::Entity {
+                fn case_column() -> Self::Column {
+                    $module::Column::CaseId
+                }
+                fn order_column() -> Self::Column {
+                    $module::Column::$order
+                }
+                fn id_column() -> Self::Column {
+                    $module::Column::Id
+                }
+                fn case_of(model: &Self::Model) -> i64 {
+                    model.case_id
+                }
+            }
+        )*
+    };
+}
+
+case_child! {
+    determination => DecidedAt,
+    stage_1_warning => CreatedAt,
+    appeal => CreatedAt,
+    stage_2_decision => CreatedAt,
+    restriction => CreatedAt,
+    breach => OccurredAt,
+    review => CreatedAt,
+    new_issue_consideration => CreatedAt,
+    letter => IssuedAt,
+    hs_incident => ReportedAt,
+    exclusion => CreatedAt,
+    police_referral => ReferredOn,
+    call_termination => TerminatedAt,
+    harassment_referral => ReferredAt,
+}
+
+/// Contacts may have no case (a customer not yet on a case); those never match a case key.
+impl CaseChild for entities::contact::Entity {
+    fn case_column() -> Self::Column {
+        entities::contact::Column::CaseId
+    }
+    fn order_column() -> Self::Column {
+        entities::contact::Column::OccurredAt
+    }
+    fn id_column() -> Self::Column {
+        entities::contact::Column::Id
+    }
+    fn case_of(model: &Self::Model) -> i64 {
+        model.case_id.unwrap_or_default()
+    }
+}
+
+/// Requests to record may have no case; those never match a case key.
+impl CaseChild for recording_request::Entity {
+    fn case_column() -> Self::Column {
+        recording_request::Column::CaseId
+    }
+    fn order_column() -> Self::Column {
+        recording_request::Column::RequestedAt
+    }
+    fn id_column() -> Self::Column {
+        recording_request::Column::Id
+    }
+    fn case_of(model: &Self::Model) -> i64 {
+        model.case_id.unwrap_or_default()
+    }
+}
+
+/// Every `E` of the cases `case_ids`, by case, oldest first; every case has an entry.
+pub async fn children_of<E, C>(
+    db: &C,
+    case_ids: &[i64],
+) -> Result<HashMap<i64, Vec<E::Model>>, DbErr>
+where
+    E: CaseChild,
+    C: ConnectionTrait,
+{
+    let rows = E::find()
+        .filter(E::case_column().is_in(case_ids.to_vec()))
+        .order_by_asc(E::order_column().into_simple_expr())
+        .order_by_asc(E::id_column().into_simple_expr())
+        .all(db)
+        .await?;
+    let mut out: HashMap<i64, Vec<E::Model>> =
+        case_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        out.entry(E::case_of(&row)).or_default().push(row);
+    }
+    Ok(out)
+}
+
+/// The behaviour reports of the cases `case_ids` (only `author`'s, when given), oldest first,
+/// each with the behaviour types it names; every case has an entry.
+pub async fn reports_of<C: ConnectionTrait>(
+    db: &C,
+    case_ids: &[i64],
+    author: Option<&str>,
+) -> Result<HashMap<i64, Vec<(behaviour_report::Model, Vec<String>)>>, DbErr> {
+    let mut query = behaviour_report::Entity::find()
+        .filter(behaviour_report::Column::CaseId.is_in(case_ids.to_vec()))
+        .order_by_asc(behaviour_report::Column::OccurredAt)
+        .order_by_asc(behaviour_report::Column::Id);
+    if let Some(author) = author {
+        query = query.filter(behaviour_report::Column::ReportedBy.eq(author));
+    }
+    let reports = query.all(db).await?;
+    let report_ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
+    let mut types: HashMap<i64, Vec<String>> = HashMap::new();
+    for t in behaviour_report_type::Entity::find()
+        .filter(behaviour_report_type::Column::ReportId.is_in(report_ids))
+        .order_by_asc(behaviour_report_type::Column::Behaviour)
+        .all(db)
+        .await?
+    {
+        types
+            .entry(t.report_id)
+            .or_default()
+            .push(t.behaviour.as_str().to_string());
+    }
+    let mut out: HashMap<i64, Vec<(behaviour_report::Model, Vec<String>)>> =
+        case_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for report in reports {
+        let behaviours = types.remove(&report.id).unwrap_or_default();
+        out.entry(report.case_id)
+            .or_default()
+            .push((report, behaviours));
+    }
+    Ok(out)
+}
+
+/// Rows of `E` by id.
+pub async fn by_id<E, C>(db: &C, id_column: E::Column, ids: &[i64]) -> Result<Vec<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    E::find()
+        .filter(id_column.is_in(ids.to_vec()))
+        .all(db)
+        .await
+}
+
+/// The premises of each of the exclusions `ids`, in id order.
+pub async fn premises_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<i64>>, DbErr> {
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    for row in exclusion_establishment::Entity::find()
+        .filter(exclusion_establishment::Column::ExclusionId.is_in(ids.to_vec()))
+        .order_by_asc(exclusion_establishment::Column::EstablishmentId)
+        .all(db)
+        .await?
+    {
+        out.entry(row.exclusion_id)
+            .or_default()
+            .push(row.establishment_id);
+    }
+    Ok(out)
+}
+
+/// The terminated calls each of the harassment referrals `ids` rests on, in id order.
+pub async fn calls_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<i64>>, DbErr> {
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    for row in harassment_referral_call::Entity::find()
+        .filter(harassment_referral_call::Column::HarassmentReferralId.is_in(ids.to_vec()))
+        .order_by_asc(harassment_referral_call::Column::CallTerminationId)
+        .all(db)
+        .await?
+    {
+        out.entry(row.harassment_referral_id)
+            .or_default()
+            .push(row.call_termination_id);
+    }
+    Ok(out)
+}
+
+/// What a case list is narrowed to (every part optional, combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct CaseListFilter {
+    /// The service's code.
+    pub service_code: Option<String>,
+    /// Where the case stands.
+    pub stage: Option<CaseStage>,
+    /// Open or closed.
+    pub status: Option<CaseStatus>,
+    /// Opened on or after this day (UTC).
+    pub opened_from: Option<NaiveDate>,
+    /// Opened on or before this day (UTC).
+    pub opened_to: Option<NaiveDate>,
+    /// Review due on or before this day.
+    pub review_due_by: Option<NaiveDate>,
+    /// Flagged for early review, or not.
+    pub flagged_for_review: Option<bool>,
+}
+
+/// A page of the cases `principal` may see that `filter` lets through, by id after `after_id`,
+/// at most `limit`, and whether more follow.
+pub async fn case_page<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    filter: CaseListFilter,
+    after_id: i64,
+    limit: u64,
+) -> ApiResult<(Vec<upc_case::Model>, bool)> {
+    let mut query = upc_case::Entity::find()
+        .filter(case_scope(principal).condition())
+        .filter(upc_case::Column::Id.gt(after_id))
+        .order_by_asc(upc_case::Column::Id)
+        .limit(limit + 1);
+    if let Some(code) = filter.service_code {
+        query = query.filter(
+            upc_case::Column::ServiceId.in_subquery(
+                Query::select()
+                    .column(service::Column::Id)
+                    .from(service::Entity)
+                    .and_where(Expr::col(service::Column::Code).eq(code))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(stage) = filter.stage {
+        query = query.filter(upc_case::Column::Stage.eq(stage));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(upc_case::Column::Status.eq(status));
+    }
+    if let Some(from) = filter.opened_from {
+        query =
+            query.filter(upc_case::Column::OpenedAt.gte(from.and_time(NaiveTime::MIN).and_utc()));
+    }
+    if let Some(to) = filter.opened_to {
+        let next_day = to.succ_opt().unwrap_or(to);
+        query = query
+            .filter(upc_case::Column::OpenedAt.lt(next_day.and_time(NaiveTime::MIN).and_utc()));
+    }
+    if let Some(by) = filter.review_due_by {
+        query = query.filter(upc_case::Column::ReviewDueOn.lte(by));
+    }
+    if let Some(flagged) = filter.flagged_for_review {
+        query = query.filter(upc_case::Column::FlaggedForReview.eq(flagged));
+    }
+    let mut rows = query.all(db).await?;
+    let has_next = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((rows, has_next))
+}
+
+/// The customers with a case `principal` may see (all for those who see every case).
+fn visible_customers(scope: &CaseScope) -> Condition {
+    match scope {
+        CaseScope::All => Condition::all(),
+        limited => Condition::all().add(
+            customer::Column::Id.in_subquery(
+                Query::select()
+                    .column(upc_case::Column::CustomerId)
+                    .from(upc_case::Entity)
+                    .cond_where(limited.condition())
+                    .to_owned(),
+            ),
+        ),
+    }
+}
+
+/// Customers whose name or reference contains `needle` (lower case), among those with a case
+/// `principal` may see; at most 50, by reference.
+pub async fn customers_matching<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    needle: &str,
+) -> ApiResult<Vec<customer::Model>> {
+    let pattern = format!("%{}%", needle.replace(['%', '_'], ""));
+    Ok(customer::Entity::find()
+        .filter(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col(customer::Column::DisplayName)))
+                        .like(&pattern),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(customer::Column::Reference))).like(&pattern),
+                ),
+        )
+        .filter(visible_customers(&case_scope(principal)))
+        .order_by_asc(customer::Column::Reference)
+        .limit(50)
+        .all(db)
+        .await?)
+}
+
+/// Customer `id`, if they have a case `principal` may see.
+pub async fn visible_customer<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    id: i64,
+) -> ApiResult<customer::Model> {
+    customer::Entity::find_by_id(id)
+        .filter(visible_customers(&case_scope(principal)))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no customer {id} that you may see")))
+}
+
+/// Letter `id`, if `principal` may see its case.
+pub async fn visible_letter<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    id: i64,
+) -> ApiResult<letter::Model> {
+    letter::Entity::find_by_id(id)
+        .filter(letter::Column::CaseId.in_subquery(visible_case_ids(principal)))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no letter {id} that you may see")))
+}
+
+/// Every stored version of the letter templates, by kind and language, newest first.
+pub async fn letter_templates<C: ConnectionTrait>(
+    db: &C,
+    kind: Option<LetterKind>,
+    language: Option<Language>,
+) -> ApiResult<Vec<letter_template::Model>> {
+    let mut query = letter_template::Entity::find()
+        .order_by_asc(letter_template::Column::Kind)
+        .order_by_asc(letter_template::Column::Language)
+        .order_by_desc(letter_template::Column::TemplateVersion);
+    if let Some(kind) = kind {
+        query = query.filter(letter_template::Column::Kind.eq(kind));
+    }
+    if let Some(language) = language {
+        query = query.filter(letter_template::Column::Language.eq(language));
+    }
+    Ok(query.all(db).await?)
+}
+
+/// Template `id`.
+pub async fn letter_template<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> ApiResult<letter_template::Model> {
+    letter_template::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no template {id}")))
+}
+
+/// The council's closure days, in date order.
+pub async fn closure_days<C: ConnectionTrait>(db: &C) -> ApiResult<Vec<closure_day::Model>> {
+    Ok(closure_day::Entity::find()
+        .order_by_asc(closure_day::Column::Day)
+        .all(db)
+        .await?)
+}
+
+/// Open cases `principal` may see whose review is due by `horizon`, soonest first; at most 200.
+pub async fn reviews_due<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    horizon: NaiveDate,
+) -> ApiResult<Vec<upc_case::Model>> {
+    Ok(upc_case::Entity::find()
+        .filter(case_scope(principal).condition())
+        .filter(upc_case::Column::Status.eq(CaseStatus::Open))
+        .filter(upc_case::Column::ReviewDueOn.lte(horizon))
+        .order_by_asc(upc_case::Column::ReviewDueOn)
+        .order_by_asc(upc_case::Column::Id)
+        .limit(200)
+        .all(db)
+        .await?)
+}
+
+/// The code of every service, by id.
+pub async fn service_codes<C: ConnectionTrait>(db: &C) -> ApiResult<HashMap<i64, String>> {
+    Ok(service::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.code))
+        .collect())
+}
+
+/// Every council service, by code.
+pub async fn services<C: ConnectionTrait>(db: &C) -> ApiResult<Vec<service::Model>> {
+    Ok(service::Entity::find()
+        .order_by_asc(service::Column::Code)
+        .all(db)
+        .await?)
+}
+
+/// Every council establishment, by name, with the code of the service that runs it.
+pub async fn establishments<C: ConnectionTrait>(
+    db: &C,
+) -> ApiResult<Vec<(establishment::Model, Option<String>)>> {
+    let codes = service_codes(db).await?;
+    Ok(establishment::Entity::find()
+        .order_by_asc(establishment::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let code = e.service_id.and_then(|id| codes.get(&id).cloned());
+            (e, code)
+        })
+        .collect())
+}
+
+/// The staff directory, by name, with the codes of the services each belongs to.
+pub async fn staff_members<C: ConnectionTrait>(
+    db: &C,
+) -> ApiResult<Vec<(staff_member::Model, Vec<String>)>> {
+    let codes = service_codes(db).await?;
+    let mut memberships: HashMap<i64, Vec<String>> = HashMap::new();
+    for link in staff_member_service::Entity::find().all(db).await? {
+        if let Some(code) = codes.get(&link.service_id) {
+            memberships
+                .entry(link.staff_member_id)
+                .or_default()
+                .push(code.clone());
+        }
+    }
+    Ok(staff_member::Entity::find()
+        .order_by_asc(staff_member::Column::DisplayName)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let services = memberships.remove(&s.id).unwrap_or_default();
+            (s, services)
+        })
+        .collect())
+}
+
+/// What a page of the audit trail or the access records is narrowed to (combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct TrailFilter {
+    /// One case.
+    pub case: Option<i64>,
+    /// One customer (what counts as about them depends on the record; see `subject_access::about`).
+    pub customer: Option<i64>,
+    /// Who acted or read.
+    pub actor: Option<String>,
+    /// At or after.
+    pub from: Option<DateTime<Utc>>,
+    /// At or before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The columns a trail filter narrows, in one table: its id, case, actor and time.
+struct TrailColumns<Col> {
+    id: Col,
+    case: Col,
+    actor: Col,
+    at: Col,
+}
+
+impl TrailFilter {
+    /// Rows after `after_id` that match, in the table of `c`; `about` is the customer's
+    /// condition for that table, when a customer is asked for.
+    fn condition<Col: ColumnTrait>(
+        &self,
+        after_id: i64,
+        c: TrailColumns<Col>,
+        about: Option<Condition>,
+    ) -> Condition {
+        let mut cond = Condition::all().add(c.id.gt(after_id));
+        if let Some(case) = self.case {
+            cond = cond.add(c.case.eq(case));
+        }
+        if let Some(about) = about {
+            cond = cond.add(about);
+        }
+        if let Some(actor) = &self.actor {
+            cond = cond.add(c.actor.eq(actor.clone()));
+        }
+        if let Some(from) = self.from {
+            cond = cond.add(c.at.gte(from));
+        }
+        if let Some(to) = self.to {
+            cond = cond.add(c.at.lte(to));
+        }
+        cond
+    }
+}
+
+/// One page of `E` matching `cond`, by id, and whether more follow.
+async fn page_of<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    cond: Condition,
+    id: E::Column,
+    limit: u64,
+) -> ApiResult<(Vec<E::Model>, bool)> {
+    let mut rows = E::find()
+        .filter(cond)
+        .order_by_asc(id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let has_next = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((rows, has_next))
+}
+
+/// A page of audit events, oldest first (the order of the chain).
+pub async fn audit_events<C: ConnectionTrait>(
+    db: &C,
+    filter: &TrailFilter,
+    after_id: i64,
+    limit: u64,
+) -> ApiResult<(Vec<audit_event::Model>, bool)> {
+    let about = match filter.customer {
+        Some(customer) => Some(about::audit_events_about(db, customer).await?),
+        None => None,
+    };
+    let cond = filter.condition(
+        after_id,
+        TrailColumns {
+            id: audit_event::Column::Id,
+            case: audit_event::Column::CaseId,
+            actor: audit_event::Column::ActorSub,
+            at: audit_event::Column::OccurredAt,
+        },
+        about,
+    );
+    page_of::<audit_event::Entity, _>(db, cond, audit_event::Column::Id, limit).await
+}
+
+/// A page of access records, oldest first.
+pub async fn access_records<C: ConnectionTrait>(
+    db: &C,
+    filter: &TrailFilter,
+    after_id: i64,
+    limit: u64,
+) -> ApiResult<(Vec<access_record::Model>, bool)> {
+    let about = filter.customer.map(about::access_records_about);
+    let cond = filter.condition(
+        after_id,
+        TrailColumns {
+            id: access_record::Column::Id,
+            case: access_record::Column::CaseId,
+            actor: access_record::Column::ActorSub,
+            at: access_record::Column::OccurredAt,
+        },
+        about,
+    );
+    page_of::<access_record::Entity, _>(db, cond, access_record::Column::Id, limit).await
+}
+
+/// The customer an audit event is about, when it says: the customer record itself, or a
+/// `customer_id` in its before or after.
+pub fn customer_of(m: &audit_event::Model) -> Option<i64> {
+    if m.entity_type == "customer" {
+        return m.entity_id.as_deref().and_then(|id| id.parse().ok());
+    }
+    [&m.after, &m.before]
+        .into_iter()
+        .flatten()
+        .find_map(|v| v.get("customer_id").and_then(serde_json::Value::as_i64))
+}
