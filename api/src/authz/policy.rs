@@ -21,16 +21,9 @@ pub enum Access {
 /// Every role.
 pub const EVERYONE: &[Role] = &Role::ALL;
 /// Staff who see the cases of their own service(s) only (5.4).
-pub const SERVICE_STAFF: &[Role] = &[
-    Officer,
-    ServiceManager,
-    HeadOfService,
-    ServiceDirector,
-    FeedbackOfficer,
-    GroupDirector,
-];
+pub const SERVICE_STAFF: &[Role] = roles::SERVICE_STAFF;
 /// Staff who see every service's cases.
-pub const ALL_SERVICES: &[Role] = &[LegalServices, MonitoringOfficer];
+pub const ALL_SERVICES: &[Role] = roles::EVERY_SERVICE;
 /// Everyone who may read a case's content, names included (subject to row scope).
 pub const CASE_CONTENT: &[Role] = &[
     Officer,

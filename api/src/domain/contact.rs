@@ -376,7 +376,8 @@ pub fn acts_for(actor: &Principal, roles: &[Role], code: &str) -> bool {
 /// the service (for time limits), and the names the findings use.
 #[derive(Debug, Clone, Default)]
 pub struct CheckFacts {
-    /// The customer's cases in the service.
+    /// The customer's cases in the service, as stored, when a contact is logged (a breached
+    /// exclusion flags its case); a check alone needs none.
     pub cases: Vec<upc_case::Model>,
     /// Their restrictions in the service.
     pub restrictions: Vec<restriction::Model>,

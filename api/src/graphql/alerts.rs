@@ -18,7 +18,7 @@ use crate::authz::policy::{Verdict, verdict};
 use crate::authz::{RequestContext, caller};
 use crate::domain::values::{NotificationId, RecordId};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::ids::parse_id;
+use crate::graphql::ids::{page_size, parse_id};
 use crate::graphql::steps::{key, session};
 
 /// Default and largest number of notifications a list returns.
@@ -115,14 +115,7 @@ impl AlertQuery {
     ) -> ApiResult<Vec<Notification>> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let first = first.unwrap_or(PAGE.0);
-        if !(1..=PAGE.1).contains(&first) {
-            return Err(ApiError::bad_input(
-                "first",
-                format!("first must be from 1 to {}", PAGE.1),
-            ));
-        }
-        let limit = u64::try_from(first).unwrap_or(50);
+        let limit = page_size(first, PAGE.0 as u64, PAGE.1 as u64)?;
         let rows =
             crate::alerts::latest(db, &request.principal, unread_only.unwrap_or(false), limit)
                 .await?;

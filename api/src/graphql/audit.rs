@@ -16,7 +16,7 @@ use crate::access::Category;
 use crate::authz::caller;
 use crate::domain::values::{CaseId, CustomerId, RecordId};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::ids::parse_id;
+use crate::graphql::ids::{cursor, page_size, parse_id};
 use crate::graphql::steps::session;
 use crate::store::reads::{self, TrailFilter};
 use crate::subject_access::StaffNames;
@@ -162,29 +162,6 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// The page asked for: how many rows and after which id.
-fn page(first: Option<i32>, after: Option<String>) -> ApiResult<(u64, i64)> {
-    let limit = match first {
-        None => 50,
-        Some(n) if n >= 1 && (n as u64) <= MAX_PAGE => n as u64,
-        Some(_) => {
-            return Err(ApiError::bad_input(
-                "first",
-                format!("first must be from 1 to {MAX_PAGE}"),
-            ));
-        }
-    };
-    let after = match after {
-        None => 0,
-        Some(c) => c
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| ApiError::bad_input("after", "not a cursor from this list"))?,
-    };
-    Ok((limit, after))
-}
-
 fn parse_filter(filter: Option<AuditFilter>) -> ApiResult<TrailFilter> {
     let f = filter.unwrap_or_default();
     let case = f
@@ -238,7 +215,8 @@ impl AuditQuery {
     ) -> ApiResult<Connection<i64, AuditEvent>> {
         caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let (limit, after_id) = page(first, after)?;
+        let limit = page_size(first, 50, MAX_PAGE)?;
+        let after_id = cursor(after)?.unwrap_or(0);
         let filter = parse_filter(filter)?;
         let (rows, has_next) = reads::audit_events(db, &filter, after_id, limit).await?;
         let mut connection = Connection::new(after_id > 0, has_next);
@@ -276,7 +254,8 @@ impl AuditQuery {
     ) -> ApiResult<Connection<i64, AccessRecord>> {
         caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let (limit, after_id) = page(first, after)?;
+        let limit = page_size(first, 50, MAX_PAGE)?;
+        let after_id = cursor(after)?.unwrap_or(0);
         let filter = parse_filter(filter)?;
         let (rows, has_next) = reads::access_records(db, &filter, after_id, limit).await?;
         let mut connection = Connection::new(after_id > 0, has_next);

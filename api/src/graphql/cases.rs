@@ -18,7 +18,7 @@ use crate::domain::lifecycle;
 use crate::domain::timeline::{CaseRecords, ReportLine};
 use crate::domain::values::{CaseId, CustomerId, RecordId};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::ids::parse_id;
+use crate::graphql::ids::{cursor, page_size, parse_id};
 use crate::graphql::loaders::{
     AllNames, CaseChild, CaseDataLoader, CustomerById, Of, ReportWithTypes, ReportsOf, ServiceById,
 };
@@ -554,22 +554,8 @@ impl CaseQuery {
     ) -> ApiResult<Connection<i64, CaseNode>> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let limit = match first {
-            None => 50,
-            Some(n) if n >= 1 && (n as u64) <= MAX_PAGE => n as u64,
-            Some(_) => {
-                return Err(ApiError::bad_input(
-                    "first",
-                    format!("first must be from 1 to {MAX_PAGE}"),
-                ));
-            }
-        };
-        let after_id = match after {
-            None => 0,
-            Some(c) => c
-                .parse::<i64>()
-                .map_err(|_| ApiError::bad_input("after", "not a cursor from this list"))?,
-        };
+        let limit = page_size(first, 50, MAX_PAGE)?;
+        let after_id = cursor(after)?.unwrap_or(0);
         let filter = filter.unwrap_or_default();
         if let (Some(from), Some(to)) = (filter.opened_from, filter.opened_to)
             && from > to

@@ -33,7 +33,7 @@ use crate::domain::values::{RecordId, ReportJobId, ServiceId};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::alerts::AlertSubscription;
 use crate::graphql::directory::Service;
-use crate::graphql::ids::parse_id;
+use crate::graphql::ids::{cursor, page_size, parse_id};
 use crate::reports::jobs::{self, ReportRequest, ReportSettings};
 use crate::reports::model;
 
@@ -571,27 +571,6 @@ fn settings(ctx: &Context<'_>) -> ReportSettings {
         .unwrap_or_default()
 }
 
-/// The page asked for: how many rows, and the cursor (a job id) to continue before.
-fn page(first: Option<i32>, after: Option<String>) -> ApiResult<(u64, Option<i64>)> {
-    let first = first.unwrap_or(PAGE.0);
-    if !(1..=PAGE.1).contains(&first) {
-        return Err(ApiError::bad_input(
-            "first",
-            format!("first must be from 1 to {}", PAGE.1),
-        ));
-    }
-    let after = match after {
-        None => None,
-        Some(c) => Some(
-            c.parse::<i64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| ApiError::bad_input("after", "not a cursor from this list"))?,
-        ),
-    };
-    Ok((u64::try_from(first).unwrap_or(20), after))
-}
-
 /// Report jobs.
 #[derive(Default)]
 pub struct ReportQuery;
@@ -622,7 +601,8 @@ impl ReportQuery {
     ) -> ApiResult<Connection<i64, ReportJob>> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let (limit, after) = page(first, after)?;
+        let limit = page_size(first, PAGE.0 as u64, PAGE.1 as u64)?;
+        let after = cursor(after)?;
         let status = status.map(ReportJobStatus::from);
         let (rows, has_next) = jobs::page(db, &request.principal, status, after, limit).await?;
         let settings = settings(ctx);

@@ -426,22 +426,26 @@ pub async fn officer<C: ConnectionTrait>(
 }
 
 /// What decides a contact check for `customer_id` in `service_id` at the time of `proposed`,
-/// read in three to six statements.
+/// read in three to six statements. The cases themselves are not read (only their ids): a
+/// check needs none of their columns, and logging a contact reads them with
+/// [`cases_of_customer`].
 pub async fn check_facts<C: ConnectionTrait>(
     db: &C,
     service_id: i64,
     customer_id: i64,
     proposed: &Proposed,
 ) -> ApiResult<CheckFacts> {
-    let cases = upc_case::Entity::find()
+    let case_ids: Vec<i64> = upc_case::Entity::find()
+        .select_only()
+        .column(upc_case::Column::Id)
         .filter(upc_case::Column::CustomerId.eq(customer_id))
         .filter(upc_case::Column::ServiceId.eq(service_id))
+        .into_tuple()
         .all(db)
         .await?;
-    if cases.is_empty() {
+    if case_ids.is_empty() {
         return Ok(CheckFacts::default());
     }
-    let case_ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
     // Restrictions of this service only (5.4); lifted ones matter for a check in the past.
     let restrictions = restriction::Entity::find()
         .filter(restriction::Column::CaseId.is_in(case_ids.clone()))
@@ -505,7 +509,7 @@ pub async fn check_facts<C: ConnectionTrait>(
     };
     let names = names_for(db, &restrictions, &exclusions).await?;
     Ok(CheckFacts {
-        cases,
+        cases: Vec::new(),
         restrictions,
         exclusions,
         inbound,
@@ -560,6 +564,19 @@ async fn names_for<C: ConnectionTrait>(
             .collect();
     }
     Ok(names)
+}
+
+/// The customer's cases in the service, as stored (a breach flags its case, 5.6).
+pub async fn cases_of_customer<C: ConnectionTrait>(
+    db: &C,
+    customer_id: i64,
+    service_id: i64,
+) -> ApiResult<Vec<upc_case::Model>> {
+    Ok(upc_case::Entity::find()
+        .filter(upc_case::Column::CustomerId.eq(customer_id))
+        .filter(upc_case::Column::ServiceId.eq(service_id))
+        .all(db)
+        .await?)
 }
 
 /// Names of every establishment, staff member and team, for describing restrictions.

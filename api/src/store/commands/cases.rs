@@ -6,7 +6,9 @@ use super::{Opened, ready};
 use crate::domain::appeals::{self, DecideAppeal, LogAppeal};
 use crate::domain::behaviour::{self, ReportBehaviour, ReportFacts};
 use crate::domain::customers::CustomerChoice;
+use crate::domain::lifecycle::CaseFile;
 use crate::domain::new_issues::{self, ConsiderNewIssue};
+use crate::domain::restrictions::RestrictionFacts;
 use crate::domain::restrictions::{
     self, ExtendRestriction, ImposeRestriction, LiftRestriction, MakePermanent, RecordBreach,
     VaryRestriction,
@@ -15,6 +17,7 @@ use crate::domain::reviews::{self, EndorseReview, RecommendReview};
 use crate::domain::stage1::{self, DetermineBehaviour, IssueWarning};
 use crate::domain::stage2::{self, DecideStage2};
 use crate::domain::values::{CaseId, RestrictionId};
+use crate::domain::{DomainResult, Outcome};
 use crate::error::ApiResult;
 use crate::store::{Database, Idempotency, Session, facts};
 
@@ -59,10 +62,10 @@ impl<C: Database> Session<'_, C> {
         cmd: DetermineBehaviour,
         key: Option<Idempotency>,
     ) -> ApiResult<upc_case::Model> {
-        let uow = ready!(self.open_case_step(key).await?);
-        let file = facts::visible_case_file(uow.txn(), self.actor(), case).await?;
-        let outcome = stage1::determine(cmd, &file, self.actor(), self.now)?;
-        self.finish_case(uow, outcome).await
+        self.on_case(case, key, |file| {
+            stage1::determine(cmd, file, self.actor(), self.now)
+        })
+        .await
     }
 
     /// Issue the Stage 1 warning (5.1, 6.1).
@@ -88,10 +91,10 @@ impl<C: Database> Session<'_, C> {
         key: Option<Idempotency>,
     ) -> ApiResult<upc_case::Model> {
         cmd.validate(self.now.date_naive())?;
-        let uow = ready!(self.open_case_step(key).await?);
-        let file = facts::visible_case_file(uow.txn(), self.actor(), case).await?;
-        let outcome = appeals::log_appeal(cmd, &file, self.actor(), self.now)?;
-        self.finish_case(uow, outcome).await
+        self.on_case(case, key, |file| {
+            appeals::log_appeal(cmd, file, self.actor(), self.now)
+        })
+        .await
     }
 
     /// Decide the appeal (6.2).
@@ -101,10 +104,10 @@ impl<C: Database> Session<'_, C> {
         cmd: DecideAppeal,
         key: Option<Idempotency>,
     ) -> ApiResult<upc_case::Model> {
-        let uow = ready!(self.open_case_step(key).await?);
-        let file = facts::visible_case_file(uow.txn(), self.actor(), case).await?;
-        let outcome = appeals::decide_appeal(cmd, &file, self.actor(), self.now)?;
-        self.finish_case(uow, outcome).await
+        self.on_case(case, key, |file| {
+            appeals::decide_appeal(cmd, file, self.actor(), self.now)
+        })
+        .await
     }
 
     /// Decide Stage 2 restricted contact (5.1, 5.3, 6.3).
@@ -172,10 +175,10 @@ impl<C: Database> Session<'_, C> {
         cmd: ExtendRestriction,
         key: Option<Idempotency>,
     ) -> ApiResult<upc_case::Model> {
-        let uow = ready!(self.open_case_step(key).await?);
-        let found = facts::restriction_facts(uow.txn(), self.actor(), id).await?;
-        let outcome = restrictions::extend(cmd, &found, self.actor(), self.now)?;
-        self.finish_case(uow, outcome).await
+        self.on_restriction(id, key, |found| {
+            restrictions::extend(cmd, found, self.actor(), self.now)
+        })
+        .await
     }
 
     /// Make a restriction permanent (5.6).
@@ -185,10 +188,10 @@ impl<C: Database> Session<'_, C> {
         cmd: MakePermanent,
         key: Option<Idempotency>,
     ) -> ApiResult<upc_case::Model> {
-        let uow = ready!(self.open_case_step(key).await?);
-        let found = facts::restriction_facts(uow.txn(), self.actor(), id).await?;
-        let outcome = restrictions::make_permanent(cmd, &found, self.actor(), self.now)?;
-        self.finish_case(uow, outcome).await
+        self.on_restriction(id, key, |found| {
+            restrictions::make_permanent(cmd, found, self.actor(), self.now)
+        })
+        .await
     }
 
     /// Lift a restriction; the last one closes the case.
@@ -198,10 +201,10 @@ impl<C: Database> Session<'_, C> {
         cmd: LiftRestriction,
         key: Option<Idempotency>,
     ) -> ApiResult<upc_case::Model> {
-        let uow = ready!(self.open_case_step(key).await?);
-        let found = facts::restriction_facts(uow.txn(), self.actor(), id).await?;
-        let outcome = restrictions::lift(cmd, &found, self.actor(), self.now)?;
-        self.finish_case(uow, outcome).await
+        self.on_restriction(id, key, |found| {
+            restrictions::lift(cmd, found, self.actor(), self.now)
+        })
+        .await
     }
 
     /// Record a breach of a restriction (5.6).
@@ -212,10 +215,10 @@ impl<C: Database> Session<'_, C> {
         key: Option<Idempotency>,
     ) -> ApiResult<upc_case::Model> {
         cmd.validate(self.now)?;
-        let uow = ready!(self.open_case_step(key).await?);
-        let found = facts::restriction_facts(uow.txn(), self.actor(), id).await?;
-        let outcome = restrictions::record_breach(cmd, &found, self.actor(), self.now)?;
-        self.finish_case(uow, outcome).await
+        self.on_restriction(id, key, |found| {
+            restrictions::record_breach(cmd, found, self.actor(), self.now)
+        })
+        .await
     }
 
     /// Consider a new issue raised by a restricted customer (9.1).
@@ -225,10 +228,10 @@ impl<C: Database> Session<'_, C> {
         cmd: ConsiderNewIssue,
         key: Option<Idempotency>,
     ) -> ApiResult<upc_case::Model> {
-        let uow = ready!(self.open_case_step(key).await?);
-        let file = facts::visible_case_file(uow.txn(), self.actor(), case).await?;
-        let outcome = new_issues::consider(cmd, &file, self.actor(), self.now)?;
-        self.finish_case(uow, outcome).await
+        self.on_case(case, key, |file| {
+            new_issues::consider(cmd, file, self.actor(), self.now)
+        })
+        .await
     }
 
     /// Legal Services' review recommendation (7.2, 7.3).
@@ -238,10 +241,10 @@ impl<C: Database> Session<'_, C> {
         cmd: RecommendReview,
         key: Option<Idempotency>,
     ) -> ApiResult<upc_case::Model> {
-        let uow = ready!(self.open_case_step(key).await?);
-        let file = facts::visible_case_file(uow.txn(), self.actor(), case).await?;
-        let outcome = reviews::recommend(cmd, &file, self.actor(), self.now)?;
-        self.finish_case(uow, outcome).await
+        self.on_case(case, key, |file| {
+            reviews::recommend(cmd, file, self.actor(), self.now)
+        })
+        .await
     }
 
     /// The Group Director's endorsement (7.4).
@@ -251,9 +254,37 @@ impl<C: Database> Session<'_, C> {
         cmd: EndorseReview,
         key: Option<Idempotency>,
     ) -> ApiResult<upc_case::Model> {
+        self.on_case(case, key, |file| {
+            reviews::endorse(cmd, file, self.settings, self.actor(), self.now)
+        })
+        .await
+    }
+}
+
+impl<'a, C: Database> Session<'a, C> {
+    /// A step on case `case`: its file read through the caller's row scope, then `decide`.
+    async fn on_case(
+        &self,
+        case: CaseId,
+        key: Option<Idempotency>,
+        decide: impl FnOnce(&CaseFile) -> DomainResult<Outcome>,
+    ) -> ApiResult<upc_case::Model> {
         let uow = ready!(self.open_case_step(key).await?);
         let file = facts::visible_case_file(uow.txn(), self.actor(), case).await?;
-        let outcome = reviews::endorse(cmd, &file, self.settings, self.actor(), self.now)?;
+        let outcome = decide(&file)?;
+        self.finish_case(uow, outcome).await
+    }
+
+    /// A step on restriction `id`, on a case the caller may see, then `decide`.
+    async fn on_restriction(
+        &self,
+        id: RestrictionId,
+        key: Option<Idempotency>,
+        decide: impl FnOnce(&RestrictionFacts) -> DomainResult<Outcome>,
+    ) -> ApiResult<upc_case::Model> {
+        let uow = ready!(self.open_case_step(key).await?);
+        let found = facts::restriction_facts(uow.txn(), self.actor(), id).await?;
+        let outcome = decide(&found)?;
         self.finish_case(uow, outcome).await
     }
 }

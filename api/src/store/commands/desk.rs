@@ -73,7 +73,10 @@ impl<C: Database> Session<'_, C> {
         let open_case = facts::open_case(txn, cmd.customer.get(), service.id).await?;
         let proposed = cmd.proposed(officer);
         // The check sees the contacts logged before this one.
-        let check = facts::check_facts(txn, service.id, cmd.customer.get(), &proposed).await?;
+        let mut check = facts::check_facts(txn, service.id, cmd.customer.get(), &proposed).await?;
+        if !check.restrictions.is_empty() || !check.exclusions.is_empty() {
+            check.cases = facts::cases_of_customer(txn, cmd.customer.get(), service.id).await?;
+        }
         let facts = ContactFacts {
             service,
             customer_exists,
