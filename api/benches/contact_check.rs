@@ -98,6 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .data(RequestContext {
                 principal: principal.clone(),
                 request_id: format!("bench-{i}"),
+                client_address: None,
             });
         let t = Instant::now();
         let response = schema.execute(request).await;

@@ -61,6 +61,7 @@ impl Bench {
             .data(RequestContext {
                 principal: person(role),
                 request_id: format!("bench-{}", self.n),
+                client_address: None,
             });
         let t = Instant::now();
         let response = self.schema.execute(request).await;

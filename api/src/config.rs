@@ -69,7 +69,12 @@ settings_table! {
     "shutdown_grace_seconds" => "UPC_SHUTDOWN_GRACE_SECONDS", "20", "On SIGTERM or Ctrl-C: longest wait for in-flight requests to finish before exiting.";
     "db_acquire_timeout_seconds" => "UPC_DB_ACQUIRE_TIMEOUT_SECONDS", "10", "Longest a request waits for a pooled database connection.";
     "db_statement_timeout_seconds" => "UPC_DB_STATEMENT_TIMEOUT_SECONDS", "30", "Longest one SQL statement may run (PostgreSQL `statement_timeout`); 0 for none.";
-    "metrics_enabled" => "UPC_METRICS_ENABLED", "true", "Serve Prometheus metrics at `/metrics`.";
+    "metrics_enabled" => "UPC_METRICS_ENABLED", "true", "Serve Prometheus metrics at `/metrics` (on `metrics_bind`, and on the public port only with `metrics_token`).";
+    // --- operations (issue 20): metrics, proxies, Health & Safety limits
+    "metrics_bind" => "UPC_METRICS_BIND", "127.0.0.1:9464", "Address and port of the metrics listener (`/metrics` only, no token); `off` for none. Keep it off the public network.";
+    "metrics_token" => "UPC_METRICS_TOKEN", "(unset)", "When set (at least 32 characters), the public port also serves `/metrics` to `Authorization: Bearer <token>`; unset: the public port does not serve `/metrics` at all.";
+    "trusted_proxies" => "UPC_TRUSTED_PROXIES", "(empty: none)", "Comma-separated CIDR blocks of reverse proxies, e.g. `10.0.0.0/8,::1/128`. Only from these peers is the client's address taken from `Forwarded` / `X-Forwarded-For` (for rate limits, access records and audit).";
+    "exclusion_temporary_max_days" => "UPC_EXCLUSION_TEMPORARY_MAX_DAYS", "14", "Longest temporary Health & Safety exclusion (3.2) a Service manager may make, in days (1–90); longer needs the Head of Service's long-term exclusion.";
     // --- accountability (issue 7): subject access requests
     "subject_access_staff_names" => "UPC_SUBJECT_ACCESS_STAFF_NAMES", "redacted", "In a subject access bundle, names and sign-in ids of council staff and Members: `redacted` or `shown`.";
     // --- reporting worker (issue 6): the report job queue
@@ -207,6 +212,8 @@ pub struct Settings {
     pub db_statement_timeout_seconds: u64,
     /// Serve `/metrics`.
     pub metrics_enabled: bool,
+    /// Where metrics, proxies and operational limits are set (issue 20).
+    pub operations: Operations,
     /// Staff names in subject access bundles: redacted or shown (issue 7).
     pub subject_access_staff_names: crate::subject_access::StaffNames,
     /// The reporting worker's queue settings (issue 6).
@@ -412,6 +419,7 @@ impl Settings {
             db_acquire_timeout_seconds: hardening.db_acquire_timeout_seconds,
             db_statement_timeout_seconds: hardening.db_statement_timeout_seconds,
             metrics_enabled: hardening.metrics_enabled,
+            operations: Operations::from_raw(raw, bind)?,
             retention_years_after_restriction: years(raw, "retention_years_after_restriction", 6)?,
             retention_years_after_closure: years(raw, "retention_years_after_closure", 2)?,
             worker: WorkerSettings::from_raw(raw)?,
@@ -583,6 +591,103 @@ impl Hardening {
             db_statement_timeout_seconds: number(raw, "db_statement_timeout_seconds")?
                 .unwrap_or(30),
             metrics_enabled: boolean(raw, "metrics_enabled")?.unwrap_or(true),
+        })
+    }
+}
+
+/// The metrics listener, the reverse proxies the API trusts and the longest temporary
+/// exclusion (issue 20).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Operations {
+    /// Address of the metrics-only listener; `None`: no such listener.
+    pub metrics_bind: Option<SocketAddr>,
+    /// Bearer token that opens `/metrics` on the public port; `None`: not served there.
+    pub metrics_token: Option<String>,
+    /// Peers whose `Forwarded` / `X-Forwarded-For` headers are believed.
+    pub trusted_proxies: crate::proxies::TrustedProxies,
+    /// Longest temporary Health & Safety exclusion, in days.
+    pub exclusion_temporary_max_days: u32,
+}
+
+impl fmt::Debug for Operations {
+    // The metrics token is a secret: never in a log line or a panic message.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Operations")
+            .field("metrics_bind", &self.metrics_bind)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "(set)"),
+            )
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field(
+                "exclusion_temporary_max_days",
+                &self.exclusion_temporary_max_days,
+            )
+            .finish()
+    }
+}
+
+/// The shortest metrics token accepted: a guessable token would reopen `/metrics`.
+pub const METRICS_TOKEN_MIN_CHARS: usize = 32;
+
+impl Operations {
+    fn from_raw(raw: &BTreeMap<&'static str, Raw>, bind: SocketAddr) -> Result<Self, ConfigError> {
+        let metrics_bind = match string(raw, "metrics_bind")?.as_deref().map(str::trim) {
+            None => Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            Some("off") => None,
+            Some(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
+                invalid(
+                    raw,
+                    "metrics_bind",
+                    "must be an address and port such as 127.0.0.1:9464, or `off`",
+                )
+            })?),
+        };
+        if let Some(addr) = metrics_bind
+            && addr.port() != 0
+            && addr.port() == bind.port()
+            && (addr.ip() == bind.ip() || addr.ip().is_unspecified() || bind.ip().is_unspecified())
+        {
+            return Err(invalid(
+                raw,
+                "metrics_bind",
+                &format!(
+                    "must not be the API's own address ({bind}): metrics need a port of their own"
+                ),
+            ));
+        }
+        let metrics_token = string(raw, "metrics_token")?.filter(|t| !t.is_empty());
+        if let Some(token) = &metrics_token
+            && (token.chars().count() < METRICS_TOKEN_MIN_CHARS
+                || token.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(invalid(
+                raw,
+                "metrics_token",
+                &format!(
+                    "must be at least {METRICS_TOKEN_MIN_CHARS} characters without spaces (e.g. `openssl rand -hex 32`)"
+                ),
+            ));
+        }
+        let trusted_proxies = match string(raw, "trusted_proxies")? {
+            None => crate::proxies::TrustedProxies::default(),
+            Some(text) => crate::proxies::TrustedProxies::parse(&text)
+                .map_err(|why| invalid(raw, "trusted_proxies", &why))?,
+        };
+        let exclusion_temporary_max_days: u32 =
+            number(raw, "exclusion_temporary_max_days")?.unwrap_or(14);
+        if !(1..=90).contains(&exclusion_temporary_max_days) {
+            return Err(invalid(
+                raw,
+                "exclusion_temporary_max_days",
+                "must be a whole number of days from 1 to 90 (longer exclusions are long-term ones, 3.2)",
+            ));
+        }
+        Ok(Self {
+            metrics_bind,
+            metrics_token,
+            trusted_proxies,
+            exclusion_temporary_max_days,
         })
     }
 }
@@ -901,5 +1006,54 @@ mod tests {
         assert!(Settings::from_vars(vars(&[("UPC_AUTH_ROLE_MAP", "nonsense")])).is_err());
         let err = Settings::from_vars(vars(&[("UPC_AUTH_ROLE_MAP", "X=superuser")])).unwrap_err();
         assert!(err.0.contains("superuser"), "{err}");
+    }
+
+    #[test]
+    fn operations_settings_default_and_refuse_bad_values() {
+        let s = Settings::from_vars(vars(&[])).unwrap();
+        assert_eq!(
+            s.operations.metrics_bind,
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        assert_eq!(s.operations.metrics_token, None);
+        assert!(s.operations.trusted_proxies.is_empty());
+        assert_eq!(s.operations.exclusion_temporary_max_days, 14);
+        let s = Settings::from_vars(vars(&[
+            ("UPC_METRICS_BIND", "off"),
+            ("UPC_METRICS_TOKEN", &"t".repeat(32)),
+            ("UPC_TRUSTED_PROXIES", "10.0.0.0/8, 2001:db8::/32"),
+            ("UPC_EXCLUSION_TEMPORARY_MAX_DAYS", "28"),
+        ]))
+        .unwrap();
+        assert_eq!(s.operations.metrics_bind, None);
+        assert!(
+            s.operations
+                .trusted_proxies
+                .trusts("10.9.8.7".parse().unwrap())
+        );
+        assert_eq!(s.operations.exclusion_temporary_max_days, 28);
+        assert!(
+            !format!("{s:?}").contains(&"t".repeat(32)),
+            "the token is never printed"
+        );
+        for (key, value, says) in [
+            ("UPC_METRICS_BIND", "loopback", "UPC_METRICS_BIND"),
+            ("UPC_METRICS_BIND", "127.0.0.1:8080", "own address"),
+            ("UPC_METRICS_TOKEN", "short", "at least 32"),
+            (
+                "UPC_TRUSTED_PROXIES",
+                "10.0.0.0/8,proxy.example",
+                "proxy.example",
+            ),
+            ("UPC_EXCLUSION_TEMPORARY_MAX_DAYS", "0", "1 to 90"),
+            ("UPC_EXCLUSION_TEMPORARY_MAX_DAYS", "365", "long-term"),
+        ] {
+            let err = Settings::from_vars(vars(&[(key, value)])).unwrap_err();
+            assert!(err.0.contains(says), "{key}={value}: {err}");
+            assert!(
+                err.0.contains(key),
+                "{key}={value} names the setting: {err}"
+            );
+        }
     }
 }

@@ -196,6 +196,7 @@ impl Person {
     fn signed_in(&self) -> RequestContext {
         let all = [MARKER_SERVICE_CODE, "HOU", "LEI"];
         RequestContext {
+            client_address: None,
             principal: Principal {
                 subject: self.subject.into(),
                 name: Some(self.name.into()),

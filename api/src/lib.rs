@@ -17,6 +17,7 @@ pub mod graphql;
 pub mod http;
 pub mod letters;
 pub mod metrics;
+pub mod proxies;
 pub mod ratelimit;
 pub mod reports;
 pub mod seed;

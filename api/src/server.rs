@@ -73,6 +73,7 @@ impl App {
             crate::domain::lifecycle::LifecycleSettings {
                 review_period_months: settings.review_period_months,
                 legal_services_address: settings.legal_services_address.clone(),
+                exclusion_temporary_max_days: settings.operations.exclusion_temporary_max_days,
             },
             &settings.graphql,
             crate::reports::jobs::ReportSettings {
@@ -103,13 +104,35 @@ impl App {
         router(self.state.clone())
     }
 
-    /// Serve on `listener` until `shutdown` completes, then drain in-flight requests for at most
-    /// `shutdown_grace_seconds` (new connections are refused meanwhile) and return.
+    /// Serve on `listeners` until `shutdown` completes, then drain in-flight requests for at most
+    /// `shutdown_grace_seconds` (new connections are refused meanwhile) and return. The metrics
+    /// listener, when there is one, stops with the API.
     pub async fn serve(
         self,
-        listener: TcpListener,
+        listeners: Listeners,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let Listeners {
+            api: listener,
+            metrics: metrics_listener,
+        } = listeners;
+        let (metrics_stop, metrics_stopped) = tokio::sync::watch::channel(false);
+        if let Some(metrics_listener) = metrics_listener {
+            let routes = metrics_router(self.state.clone());
+            let mut stopped = metrics_stopped.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(metrics_listener, routes)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            });
+        }
+        // Whichever way serving ends, the metrics listener goes with it.
+        let _stop_metrics = StopOnDrop(metrics_stop);
         let grace = std::time::Duration::from_secs(self.state.settings.shutdown_grace_seconds);
         let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
@@ -140,13 +163,61 @@ impl App {
         }
     }
 
-    /// Bind the configured address.
-    pub async fn bind(&self) -> Result<TcpListener, StartupError> {
-        let addr = self.state.settings.bind;
-        TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr, source })
+    /// Bind the configured addresses: the API's, and the metrics listener's unless it is `off`
+    /// or metrics are disabled.
+    pub async fn bind(&self) -> Result<Listeners, StartupError> {
+        let settings = &self.state.settings;
+        let listen = |addr: SocketAddr| async move {
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartupError::Bind { addr, source })
+        };
+        let api = listen(settings.bind).await?;
+        let metrics = match settings.operations.metrics_bind {
+            Some(addr) if settings.metrics_enabled => Some(listen(addr).await?),
+            _ => None,
+        };
+        Ok(Listeners { api, metrics })
     }
+}
+
+/// The sockets a server listens on.
+#[derive(Debug)]
+pub struct Listeners {
+    /// The API (`/graphql`, feeds, reports, health).
+    pub api: TcpListener,
+    /// `/metrics` alone (`metrics_bind`), if configured.
+    pub metrics: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Where the API listens.
+    pub fn api_addr(&self) -> std::io::Result<SocketAddr> {
+        self.api.local_addr()
+    }
+
+    /// Where the metrics listener listens, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+    }
+}
+
+/// Tells the metrics listener to stop when dropped.
+struct StopOnDrop(tokio::sync::watch::Sender<bool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(true);
+    }
+}
+
+/// The metrics listener's routes: `/metrics` and nothing else, no token (it is meant for a
+/// private address that only the scraper reaches).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .with_state(state)
 }
 
 /// The API's routes over the given state, inside the middleware every request goes through
@@ -168,8 +239,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
-    if settings.metrics_enabled {
-        routes = routes.route("/metrics", get(metrics));
+    // On the public port `/metrics` needs the metrics token; without one configured it is not
+    // served there at all (the metrics listener serves it on its own address).
+    if settings.metrics_enabled && settings.operations.metrics_token.is_some() {
+        routes = routes.route("/metrics", get(metrics_with_token));
     }
     let mut routes = routes
         .fallback(not_found)
@@ -208,6 +281,42 @@ async fn metrics(State(state): State<AppState>) -> Response {
         text,
     )
         .into_response()
+}
+
+/// `GET /metrics` on the public port: only with `Authorization: Bearer <metrics_token>`.
+async fn metrics_with_token(State(state): State<AppState>, headers: header::HeaderMap) -> Response {
+    let Some(expected) = state.settings.operations.metrics_token.as_deref() else {
+        return not_found().await;
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !same_secret(given.as_bytes(), expected.as_bytes()) {
+        let mut response = request_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "/metrics needs the metrics token: Authorization: Bearer <metrics_token>",
+        );
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"metrics\""),
+        );
+        return response;
+    }
+    metrics(State(state)).await
+}
+
+/// Compare two secrets in time that depends only on their lengths (SHA-256 both, then compare
+/// every byte of the digests), so the answer time gives nothing away about the token.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (Sha256::digest(given), Sha256::digest(expected));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// `GET /healthz`: the process is alive.

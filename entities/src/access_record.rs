@@ -114,6 +114,9 @@ pub struct Model {
     pub actor_roles: String,
     /// Correlation id of the request (also in the logs and audit events).
     pub request_id: String,
+    /// The client's address (behind a trusted reverse proxy, the one it forwarded). Null for
+    /// records written before issue 20.
+    pub client_address: Option<String>,
     /// The GraphQL operation, `type:name` (or `type:rootField+rootField`).
     pub operation: String,
     /// The case read, if the information belongs to one.

@@ -43,6 +43,9 @@ pub struct Model {
     pub reason: Option<String>,
     /// Correlation id of the request.
     pub request_id: Option<String>,
+    /// The client's address (behind a trusted reverse proxy, the one it forwarded); hashed when
+    /// present. Null before issue 20 and for the system's own work.
+    pub client_address: Option<String>,
     /// Hash of the previous event in the chain (64 zeros for the first event); unique, so
     /// two events can never follow the same one.
     pub prev_hash: Option<String>,

@@ -100,26 +100,33 @@ const KEPT: &[&str] = &[
 ];
 
 fn sqlite_up() -> Vec<String> {
-    // `IS` compares NULLs as values, so no part of the condition is ever NULL (a NULL WHEN
-    // would let the update through).
-    let unchanged: Vec<String> = KEPT
-        .iter()
-        .map(|c| format!("NEW.\"{c}\" IS OLD.\"{c}\""))
-        .collect();
     vec![
         format!(
             "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event \
              BEGIN SELECT RAISE(ABORT, '{REFUSED}: DELETE refused'); END"
         ),
-        format!(
-            "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event \
-             WHEN NOT (OLD.redacted_at IS NULL AND NEW.redacted_at IS NOT NULL \
-             AND NEW.\"before\" IS NULL AND NEW.\"after\" IS NULL AND NEW.reason IS NULL \
-             AND {}) \
-             BEGIN SELECT RAISE(ABORT, '{REFUSED}: UPDATE refused'); END",
-            unchanged.join(" AND ")
-        ),
+        sqlite_no_update(&[]),
     ]
+}
+
+/// SQLite's trigger refusing every UPDATE but retention's redaction, keeping [`KEPT`] and
+/// `extra` (columns later migrations add) as they are.
+pub(crate) fn sqlite_no_update(extra: &[&str]) -> String {
+    // `IS` compares NULLs as values, so no part of the condition is ever NULL (a NULL WHEN
+    // would let the update through).
+    let unchanged: Vec<String> = KEPT
+        .iter()
+        .chain(extra)
+        .map(|c| format!("NEW.\"{c}\" IS OLD.\"{c}\""))
+        .collect();
+    format!(
+        "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event \
+         WHEN NOT (OLD.redacted_at IS NULL AND NEW.redacted_at IS NOT NULL \
+         AND NEW.\"before\" IS NULL AND NEW.\"after\" IS NULL AND NEW.reason IS NULL \
+         AND {}) \
+         BEGIN SELECT RAISE(ABORT, '{REFUSED}: UPDATE refused'); END",
+        unchanged.join(" AND ")
+    )
 }
 
 const SQLITE_DOWN: &[&str] = &[

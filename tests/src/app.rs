@@ -38,6 +38,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The data directory (temporary).
     pub data_dir: PathBuf,
+    /// Where the metrics listener listens (`metrics_bind`), if it does.
+    pub metrics_addr: Option<SocketAddr>,
     /// Mints tokens with the server's embedded secret (None when the server uses a JWKS).
     pub minter: Option<Authenticator>,
     _dir: tempfile::TempDir,
@@ -104,6 +106,7 @@ impl TestApp {
             .expect("temporary directory");
         let mut settings = Settings::embedded(dir.path());
         settings.bind = "127.0.0.1:0".parse().expect("address");
+        settings.operations.metrics_bind = Some("127.0.0.1:0".parse().expect("address"));
         settings.log = "warn".into();
         settings.rate_limit.per_minute = 0;
         match (backend, url) {
@@ -133,12 +136,13 @@ impl TestApp {
         let database_url = settings.database_url.clone();
         let data_dir = settings.data_dir.clone();
         let app = App::prepare(settings).await.expect("server prepares");
-        let listener = app.bind().await.expect("bind");
-        let addr = listener.local_addr().expect("address");
+        let listeners = app.bind().await.expect("bind");
+        let addr = listeners.api_addr().expect("address");
+        let metrics_addr = listeners.metrics_addr();
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = app
-                .serve(listener, async {
+                .serve(listeners, async {
                     let _ = rx.await;
                 })
                 .await;
@@ -157,6 +161,7 @@ impl TestApp {
             db,
             database_url,
             data_dir,
+            metrics_addr,
             minter,
             _dir: dir,
             shutdown: Some(tx),
@@ -167,6 +172,16 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// `GET /metrics` from the metrics listener (which tests always start, on a port of its own).
+    pub async fn metrics(&self) -> reqwest::Response {
+        let addr = self.metrics_addr.expect("the metrics listener is on");
+        self.client
+            .get(format!("http://{addr}/metrics"))
             .send()
             .await
             .expect("request sent")
@@ -209,12 +224,7 @@ impl TestApp {
     /// The SQL statements the server has sent so far, read from `upc_db_statements_total` in
     /// `/metrics` (the scrape's own statements included).
     pub async fn statements_sent(&self) -> u64 {
-        let text = self
-            .get("/metrics")
-            .await
-            .text()
-            .await
-            .expect("metrics text");
+        let text = self.metrics().await.text().await.expect("metrics text");
         text.lines()
             .filter(|line| line.starts_with("upc_db_statements_total"))
             .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())

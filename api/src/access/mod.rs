@@ -214,6 +214,7 @@ impl AccessLog {
         db: &DatabaseConnection,
         principal: &Principal,
         request_id: &str,
+        client: Option<std::net::IpAddr>,
     ) -> Result<usize, FlushFailed> {
         let (reads, labels) = {
             let mut pending = self.pending();
@@ -233,6 +234,7 @@ impl AccessLog {
         let now = Utc::now();
         let roles: Vec<&str> = principal.roles.iter().map(|r| r.as_str()).collect();
         let roles = roles.join(",");
+        let client_address = client.map(|a| a.to_string());
         let mut rows: Vec<access_record::ActiveModel> = Vec::with_capacity(reads.len());
         let mut seen = BTreeSet::new();
         for read in reads {
@@ -253,6 +255,7 @@ impl AccessLog {
                 actor_name: Set(principal.name.clone()),
                 actor_roles: Set(roles.clone()),
                 request_id: Set(request_id.to_string()),
+                client_address: Set(client_address.clone()),
                 operation: Set(operation),
                 case_id: Set(read.case_id),
                 customer_id: Set(customer_id),

@@ -15,6 +15,9 @@
 //!    "legacy_hash", "occurred_at", "payload_hash", "prev_hash", "request_id"}
 //!   ```
 //!
+//!   plus `"client_address"` (the client's IP address as text, issue 20) only when the event
+//!   has one, so events written before the column existed keep their hashes.
+//!
 //!   with `occurred_at` written `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC, exactly six fractional
 //!   digits: the time is truncated to whole microseconds before it is stored, because
 //!   PostgreSQL keeps no more), `case_id` a JSON integer, absent values `null`, and `prev_hash`
@@ -79,6 +82,9 @@ pub struct EventFields<'a> {
     pub case_id: Option<i64>,
     /// The request's correlation id.
     pub request_id: Option<&'a str>,
+    /// The client's address; hashed only when present, so events from before it existed keep
+    /// their hashes.
+    pub client_address: Option<&'a str>,
     /// The previous event's hash ([`GENESIS`] for the first).
     pub prev_hash: Option<&'a str>,
     /// The hash of the payload ([`payload_hash`]).
@@ -100,6 +106,7 @@ impl<'a> EventFields<'a> {
             entity_id: event.entity_id.as_deref(),
             case_id: event.case_id,
             request_id: event.request_id.as_deref(),
+            client_address: event.client_address.as_deref(),
             prev_hash: event.prev_hash.as_deref(),
             payload_hash: event.payload_hash.as_deref(),
             legacy_hash: event.legacy_hash.as_deref(),
@@ -108,7 +115,7 @@ impl<'a> EventFields<'a> {
 
     /// The canonical JSON text the event's hash is taken over.
     pub fn canonical(&self) -> String {
-        let content = serde_json::json!({
+        let mut content = serde_json::json!({
             "action": self.action,
             "actor_name": self.actor_name,
             "actor_roles": self.actor_roles,
@@ -122,6 +129,9 @@ impl<'a> EventFields<'a> {
             "prev_hash": self.prev_hash,
             "request_id": self.request_id,
         });
+        if let (Some(address), Some(fields)) = (self.client_address, content.as_object_mut()) {
+            fields.insert("client_address".into(), serde_json::Value::from(address));
+        }
         canonical_json(&content)
     }
 
@@ -317,6 +327,7 @@ mod tests {
             entity_id: Some("7"),
             case_id: Some(3),
             request_id: None,
+            client_address: None,
             prev_hash: Some(GENESIS),
             payload_hash: Some(PINNED_PAYLOAD_HASH),
             legacy_hash: None,
@@ -350,6 +361,24 @@ mod tests {
             ..fields
         };
         assert_ne!(other.hash(), fields.hash());
+        // The client's address (issue 20) is hashed when present, in its sorted place, and an
+        // event without one hashes exactly as before it existed.
+        let from = EventFields {
+            client_address: Some("203.0.113.9"),
+            ..fields
+        };
+        assert!(
+            from.canonical()
+                .contains("\"case_id\":3,\"client_address\":\"203.0.113.9\",\"entity_id\""),
+            "{}",
+            from.canonical()
+        );
+        assert_ne!(from.hash(), fields.hash());
+        let elsewhere = EventFields {
+            client_address: Some("203.0.113.10"),
+            ..fields
+        };
+        assert_ne!(elsewhere.hash(), from.hash());
     }
 
     #[test]

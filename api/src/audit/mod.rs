@@ -98,6 +98,7 @@ pub async fn record<C: ConnectionTrait>(
     let roles: Vec<&str> = request.principal.roles.iter().map(|r| r.as_str()).collect();
     let actor_roles = roles.join(",");
     let occurred_at = chain::to_micros(Utc::now());
+    let client_address = request.client_address.map(|a| a.to_string());
     // Hash the payload as it will read back from the database.
     let before = change.before.map(chain::normalise_json);
     let after = change.after.map(chain::normalise_json);
@@ -113,6 +114,7 @@ pub async fn record<C: ConnectionTrait>(
         entity_id: Some(&change.entity_id),
         case_id: change.case_id,
         request_id: Some(&request.request_id),
+        client_address: client_address.as_deref(),
         prev_hash: Some(&prev_hash),
         payload_hash: Some(&payload_hash),
         legacy_hash: None,
@@ -131,6 +133,7 @@ pub async fn record<C: ConnectionTrait>(
         after: Set(after),
         reason: Set(change.reason),
         request_id: Set(Some(request.request_id.clone())),
+        client_address: Set(client_address),
         prev_hash: Set(Some(prev_hash)),
         hash: Set(hash),
         payload_hash: Set(Some(payload_hash)),

@@ -263,6 +263,7 @@ mod tests {
             after: Some(json!({"code": "HOU"})),
             reason: None,
             request_id: Some("r-1".into()),
+            client_address: None,
             prev_hash: Some(prev.into()),
             hash: String::new(),
             payload_hash: None,

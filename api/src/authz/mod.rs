@@ -20,6 +20,9 @@ pub struct RequestContext {
     pub principal: Principal,
     /// The request id, also in the logs and audit rows.
     pub request_id: String,
+    /// The client's address (behind a trusted proxy, the one it forwarded), for the audit
+    /// trail and access records; `None` for work the system does itself.
+    pub client_address: Option<std::net::IpAddr>,
 }
 
 /// The caller of the current GraphQL request.

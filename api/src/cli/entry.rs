@@ -105,18 +105,21 @@ async fn serve(settings: Settings, background: Option<BackgroundTask>) -> ExitCo
         Ok(app) => app,
         Err(e) => return fail(&e),
     };
-    let listener = match app.bind().await {
+    let listeners = match app.bind().await {
         Ok(l) => l,
         Err(e) => return fail(&e),
     };
-    let addr = listener
-        .local_addr()
+    let addr = listeners
+        .api_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
     tracing::info!(
         database = %crate::db::redact_url(&app.state().settings.database_url),
         "upc-api listening on http://{addr}/graphql (GraphiQL in a browser; /healthz, /readyz)"
     );
+    if let Some(metrics) = listeners.metrics_addr() {
+        tracing::info!("metrics at http://{metrics}/metrics");
+    }
     // The stop signal goes to the server and to the background task alike; if the server
     // returns for any other reason the sender is dropped, which the task also reads as "stop".
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -131,7 +134,7 @@ async fn serve(settings: Settings, background: Option<BackgroundTask>) -> ExitCo
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     };
-    let served = app.serve(listener, stop).await;
+    let served = app.serve(listeners, stop).await;
     if let Some(task) = background
         && let Err(e) = task.await
     {

@@ -26,6 +26,9 @@ pub struct LifecycleSettings {
     pub review_period_months: u32,
     /// Where appeals go (6.1), printed in letters.
     pub legal_services_address: String,
+    /// Longest temporary Health & Safety exclusion a Service manager may make at once, in days
+    /// (3.2; longer needs the long-term agreement).
+    pub exclusion_temporary_max_days: u32,
 }
 
 impl Default for LifecycleSettings {
@@ -33,6 +36,7 @@ impl Default for LifecycleSettings {
         Self {
             review_period_months: 12,
             legal_services_address: LEGAL_SERVICES_ADDRESS.to_string(),
+            exclusion_temporary_max_days: 14,
         }
     }
 }

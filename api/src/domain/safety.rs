@@ -25,6 +25,7 @@ use entities::{
 use super::customers::{CaseTarget, TargetFacts, file_on};
 use super::deadlines::exclusion_in_force;
 use super::error::{DomainError, DomainResult};
+use super::lifecycle::LifecycleSettings;
 use super::outcome::{AuditEntry, New, Outcome, Ref};
 use super::roles::{
     EXCLUSION_LIFTERS, HARASSMENT_REFERRERS, HARASSMENT_REPORTERS, HS_V1_RECORDERS,
@@ -197,8 +198,14 @@ pub struct ExcludeTemporarily {
 
 impl ExcludeTemporarily {
     /// The first and last day: "at once" (never later than today), with an end that is not
-    /// before the start and not in the past; longer needs the long-term agreement.
-    pub fn period(&self, today: NaiveDate) -> DomainResult<(NaiveDate, NaiveDate)> {
+    /// before the start and not in the past, and no more than `exclusion_temporary_max_days`
+    /// days after the start (14: a fortnight, from a Monday to the Monday two weeks on); longer
+    /// needs the long-term agreement.
+    pub fn period(
+        &self,
+        today: NaiveDate,
+        settings: &LifecycleSettings,
+    ) -> DomainResult<(NaiveDate, NaiveDate)> {
         let starts_on = not_future("startsOn", self.starts_on.unwrap_or(today), today)?;
         let Some(ends_on) = self.ends_on else {
             return Err(DomainError::bad_input(
@@ -206,7 +213,18 @@ impl ExcludeTemporarily {
                 "a temporary exclusion needs an end date (3.2); a longer one needs the agreement of the Head of Service or Service Director (excludeLongTerm)",
             ));
         };
-        Ok((starts_on, check_ends_on(ends_on, starts_on, today)?))
+        let ends_on = check_ends_on(ends_on, starts_on, today)?;
+        let days = (ends_on - starts_on).num_days();
+        let longest = i64::from(settings.exclusion_temporary_max_days);
+        if days > longest {
+            return Err(DomainError::bad_input(
+                "endsOn",
+                format!(
+                    "a temporary exclusion may last at most {longest} days (setting exclusion_temporary_max_days): {starts_on} to {ends_on} is {days}; a longer exclusion needs the agreement of the Head of Service or Service Director (excludeLongTerm, 3.2)"
+                ),
+            ));
+        }
+        Ok((starts_on, ends_on))
     }
 }
 
@@ -218,9 +236,10 @@ pub fn exclude_temporarily(
     incident: &OnCase<hs_incident::Model>,
     establishments: &[establishment::Model],
     actor: &Principal,
+    settings: &LifecycleSettings,
     now: DateTime<Utc>,
 ) -> DomainResult<Outcome> {
-    let (starts_on, ends_on) = cmd.period(now.date_naive())?;
+    let (starts_on, ends_on) = cmd.period(now.date_naive(), settings)?;
     authorise(
         actor,
         TEMPORARY_EXCLUDERS,

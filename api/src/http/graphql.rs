@@ -218,6 +218,7 @@ pub async fn post(
             .data(RequestContext {
                 principal: principal.clone(),
                 request_id: request_id.clone(),
+                client_address: client,
             })
             .data(info.clone())
             .data(access.clone())
@@ -250,7 +251,10 @@ pub async fn post(
         responses.push(response);
     }
     // A sensitive read whose reader cannot be recorded is not answered (see `crate::access`).
-    if let Err(failed) = access.flush(&state.db, &principal, &request_id).await {
+    if let Err(failed) = access
+        .flush(&state.db, &principal, &request_id, client)
+        .await
+    {
         internal = true;
         for i in &failed.operations {
             if let Some(response) = responses.get_mut(*i) {

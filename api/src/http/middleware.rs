@@ -20,7 +20,8 @@ use super::state::{AppState, request_error};
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// The client's address (the TCP peer), when the server knows it.
+/// The client's address, when the server knows it: the TCP peer, or the address a trusted
+/// reverse proxy forwarded (see [`crate::proxies`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
@@ -51,10 +52,17 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     let request_id = uuid::Uuid::new_v4().to_string();
     let method = request.method().clone();
     let route = route_label(request.uri().path());
+    // The TCP peer, or behind a trusted reverse proxy the address it forwards (issue 20).
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+        .map(|c| {
+            state
+                .settings
+                .operations
+                .trusted_proxies
+                .client(c.0.ip(), request.headers())
+        });
     request
         .extensions_mut()
         .insert(RequestId(request_id.clone()));

@@ -134,6 +134,7 @@ async fn sign_in(
     Ok(RequestContext {
         principal,
         request_id,
+        client_address: client,
     })
 }
 
@@ -337,7 +338,15 @@ async fn feed(
         Err(e) => return failed(&e.into()),
     };
     let body = match params.format {
-        Format::Csv => feeds::to_csv(&table),
+        Format::Csv => match feeds::to_csv(&table) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return failed(&ApiError::internal(format!(
+                    "writing the {} feed as CSV: {e}",
+                    which.name()
+                )));
+            }
+        },
         Format::Parquet => match feeds::to_parquet(which.name(), &table) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -359,7 +368,15 @@ async fn feed(
             );
         }
         log.operation_done(format!("http:{endpoint}"));
-        if let Err(e) = log.flush(&state.db, principal, &request.request_id).await {
+        if let Err(e) = log
+            .flush(
+                &state.db,
+                principal,
+                &request.request_id,
+                request.client_address,
+            )
+            .await
+        {
             return failed(&e.error);
         }
     }

@@ -53,11 +53,16 @@ struct Session {
     acknowledged: AtomicBool,
     /// When the accepted token expires.
     expires_at: Mutex<Option<Instant>>,
+    /// The client's address (behind a trusted proxy, the one it forwarded).
+    client: Option<std::net::IpAddr>,
 }
 
 /// `GET /graphql/ws` with a WebSocket upgrade offering `graphql-transport-ws`.
 pub async fn graphql_ws(
     State(state): State<AppState>,
+    axum::Extension(super::middleware::ClientAddr(client)): axum::Extension<
+        super::middleware::ClientAddr,
+    >,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> HttpResponse {
@@ -74,12 +79,12 @@ pub async fn graphql_ws(
     }
     upgrade
         .protocols([PROTOCOL])
-        .on_upgrade(move |socket| serve(socket, state))
+        .on_upgrade(move |socket| serve(socket, state, client))
         .into_response()
 }
 
 /// Run one connection until either side closes it.
-async fn serve(socket: WebSocket, state: AppState) {
+async fn serve(socket: WebSocket, state: AppState, client: Option<std::net::IpAddr>) {
     let (mut sink, source) = socket.split();
     let input = source
         .take_while(|m| future::ready(m.is_ok()))
@@ -89,7 +94,10 @@ async fn serve(socket: WebSocket, state: AppState) {
                 _ => None,
             })
         });
-    let session = Arc::new(Session::default());
+    let session = Arc::new(Session {
+        client,
+        ..Session::default()
+    });
     let init = {
         let state = state.clone();
         let session = session.clone();
@@ -200,6 +208,7 @@ async fn connection_init(
     data.insert(RequestContext {
         principal,
         request_id,
+        client_address: session.client,
     });
     if let Some(hub) = state.schema.data::<AlertHub>() {
         data.insert(ConnectionAlerts(Mutex::new(Some(hub.subscribe()))));

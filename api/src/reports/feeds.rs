@@ -8,8 +8,9 @@
 //! (`Customer.displayName` in the policy table): then a last column, `customer_name`, is added,
 //! and each name read is access-recorded like a name read through GraphQL.
 //!
-//! No polars here (only the worker uses it): the CSV is written by hand, the Parquet with the
-//! `parquet` crate's low-level writer (uncompressed; a file per request).
+//! No polars here (only the worker uses it): the CSV is written with the `csv` crate (RFC 4180,
+//! text cells a spreadsheet would execute neutralised: [`crate::reports::spreadsheet`]), the
+//! Parquet with the `parquet` crate's low-level writer (uncompressed; a file per request).
 //!
 //! # The decisions feed
 //!
@@ -34,6 +35,7 @@
 //! neither lifted nor ended before `from`. Columns: [`RESTRICTION_COLUMNS`]; the service is the
 //! restriction's own. Ordered by `starts_on`, then id.
 
+use crate::reports::spreadsheet::neutralise;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -754,44 +756,31 @@ pub async fn restrictions<C: ConnectionTrait>(
     Ok(table)
 }
 
-/// One CSV field: quoted when it holds a comma, a quote or a line break, quotes doubled.
-fn csv_field(out: &mut String, text: &str) {
-    if text.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&text.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(text);
-    }
-}
-
-/// The table as CSV: a header line of the column names, then a line per row (`\n` endings; an
-/// empty field for no value; dates `YYYY-MM-DD`; flags `true`/`false`).
-pub fn to_csv(table: &Table) -> Vec<u8> {
-    let mut out = String::new();
-    for (i, column) in table.columns.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        csv_field(&mut out, column.name);
-    }
-    out.push('\n');
+/// The table as CSV (RFC 4180, written by the `csv` crate): a header line of the column names,
+/// then a line per row (`\n` endings; a field quoted only when it must be; an empty field for
+/// no value; dates `YYYY-MM-DD`; flags `true`/`false`). Text cells a spreadsheet would execute
+/// are neutralised ([`crate::reports::spreadsheet`]).
+pub fn to_csv(table: &Table) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(Vec::new());
+    writer.write_record(table.columns.iter().map(|c| c.name))?;
+    let mut fields: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(table.columns.len());
     for row in &table.rows {
-        for (i, cell) in row.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            match cell {
-                Cell::Null => {}
-                Cell::Text(t) => csv_field(&mut out, t),
-                Cell::Integer(n) => out.push_str(&n.to_string()),
-                Cell::Date(d) => out.push_str(&d.format("%Y-%m-%d").to_string()),
-                Cell::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
-            }
+        fields.clear();
+        for cell in row {
+            fields.push(match cell {
+                Cell::Null => "".into(),
+                Cell::Text(t) => neutralise(t),
+                Cell::Integer(n) => n.to_string().into(),
+                Cell::Date(d) => d.format("%Y-%m-%d").to_string().into(),
+                Cell::Boolean(b) => (if *b { "true" } else { "false" }).into(),
+            });
         }
-        out.push('\n');
+        writer.write_record(fields.iter().map(|f| f.as_bytes()))?;
     }
-    out.into_bytes()
+    writer.into_inner().map_err(|e| e.into_error().into())
 }
 
 /// The Parquet schema of `columns`.
@@ -1011,8 +1000,30 @@ mod tests {
             .push(vec![Cell::Text("x, \"y\"\nz".into()), Cell::Null]);
         table.rows.push(vec![Cell::Null, Cell::Integer(-3)]);
         assert_eq!(
-            String::from_utf8(to_csv(&table)).unwrap_or_default(),
+            String::from_utf8(to_csv(&table).unwrap()).unwrap_or_default(),
             "a,b\n\"x, \"\"y\"\"\nz\",\n,-3\n"
         );
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_in_text_but_not_numbers() {
+        let mut table = Table::new(
+            &[
+                col("service", Kind::Text, true),
+                col("n", Kind::Integer, true),
+            ],
+            false,
+        );
+        table
+            .rows
+            .push(vec![Cell::Text("=1+1".into()), Cell::Integer(-3)]);
+        table
+            .rows
+            .push(vec![Cell::Text("@cmd, \"x\"".into()), Cell::Integer(2)]);
+        let text = String::from_utf8(to_csv(&table).unwrap()).unwrap_or_default();
+        assert_eq!(text, "service,n\n'=1+1,-3\n\"'@cmd, \"\"x\"\"\",2\n");
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        assert_eq!(&rows[1][0], "'@cmd, \"x\"");
     }
 }

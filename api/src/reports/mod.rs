@@ -4,3 +4,4 @@
 pub mod feeds;
 pub mod jobs;
 pub mod model;
+pub mod spreadsheet;

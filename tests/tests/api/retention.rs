@@ -65,6 +65,7 @@ async fn reports(db: &DatabaseConnection) -> Vec<AnnualReport> {
 /// Add chained audit events with payloads to `case_id` (the seed writes none).
 async fn audit_case(db: &DatabaseConnection, case_id: i64, text: &str) {
     let context = RequestContext {
+        client_address: None,
         principal: Principal {
             subject: "officer-1".into(),
             name: Some("An Officer".into()),

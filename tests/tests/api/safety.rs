@@ -390,6 +390,11 @@ db_tests! {
         // Only on imminent risk of harm.
         let calm = w.threat("Calm Customer", false).await;
         w.fail("excludeTemporarily", w.temporary(&calm, Some(days(14))), "BAD_USER_INPUT", Some("hsIncidentId")).await;
+        // No longer than `exclusion_temporary_max_days` (14 by default, issue 20): a longer
+        // exclusion needs the Head of Service's or Service Director's agreement.
+        let error = w.fail("excludeTemporarily", w.temporary(&incident, Some(days(15))), "BAD_USER_INPUT", Some("endsOn")).await;
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains("at most 14 days") && message.contains("excludeLongTerm") && message.contains("Head of Service"), "{error}");
         // The Service manager may exclude at once, temporarily, with an end date; the service's
         // own premises and shared buildings.
         let mut input = w.temporary(&incident, Some(days(14)));

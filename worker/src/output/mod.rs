@@ -55,7 +55,7 @@ pub fn render(report: &AnnualReport) -> anyhow::Result<Vec<Artifact>> {
         artifacts.push(Artifact {
             name: format!("{table}.csv"),
             content_type: CSV_CONTENT_TYPE,
-            bytes: csv::write(&mut frame).with_context(|| format!("writing {table}.csv"))?,
+            bytes: csv::write(&frame).with_context(|| format!("writing {table}.csv"))?,
         });
         artifacts.push(Artifact {
             name: format!("{table}.parquet"),

@@ -196,6 +196,7 @@ pub struct RunSummary {
 /// The principal retention's audit events are recorded under.
 fn retention_context(run_id: &str) -> RequestContext {
     RequestContext {
+        client_address: None,
         principal: Principal {
             subject: "system:retention".into(),
             name: Some("Retention schedule".into()),

