@@ -892,6 +892,7 @@ async fn upc_serves_and_runs_report_jobs_in_process() {
         command
             .env("UPC_DATA_DIR", dir.path())
             .env("UPC_BIND", "127.0.0.1:0")
+            .env("UPC_METRICS_BIND", "127.0.0.1:0")
             .env("UPC_LOG", "info,sqlx=warn,sea_orm=warn")
             .env("UPC_WORKER_POLL_MS", "100")
             .stdin(Stdio::null())
