@@ -16,12 +16,13 @@ use api::reports::model::{
 use chrono::{DateTime, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::London;
 use entities::enums::{
-    AppealOutcome, ConsultedRole, ExclusionAgreedByRole, ExclusionKind, PoliceReferralReason,
-    RestrictionKind, RestrictionStatus, WarningStatus,
+    AppealOutcome, ConsultedRole, ExclusionAgreedByRole, ExclusionKind, Language, LetterKind,
+    PoliceReferralReason, RestrictionKind, RestrictionStatus, WarningStatus,
 };
 use entities::restriction_parameters::{RestrictionParameters, TimeLimits};
 use entities::{
-    appeal, behaviour_report, breach, exclusion, police_referral, stage_1_warning, stage_2_decision,
+    appeal, behaviour_report, breach, exclusion, letter, police_referral, stage_1_warning,
+    stage_2_decision,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, QueryResult, Set, Statement};
 use tests::{TestApp, db_tests};
@@ -377,11 +378,12 @@ async fn cases_at(
     end: NaiveDate,
 ) -> BTreeMap<i64, CaseSql> {
     let (e, et) = (d_lit(end), ts_lit(end));
-    // The records checked are those dated before the end; a letter counts whenever it went.
+    // The records checked are those dated before the end; a letter counts whenever it went,
+    // once it went: a letter never marked sent told no one.
     let letter = |kind: &str, id: &str| {
         format!(
             "EXISTS (SELECT 1 FROM letter l WHERE l.regarding_type = '{kind}' \
-             AND l.regarding_id = {id})"
+             AND l.regarding_id = {id} AND l.sent_at IS NOT NULL)"
         )
     };
     let w_letter = letter("stage_1_warning", "w.id");
@@ -949,7 +951,8 @@ async fn pick(db: &DatabaseConnection, sql: &str) -> (i64, i64) {
 /// Records the seed never makes, or makes only in policy order: exclusions, police referrals,
 /// breaches of an exclusion, a Stage 2 without warning or reasons, a warning without a letter or
 /// adjustments, an undecided appeal, a review never held; and timestamps at local midnight.
-async fn hand_made(db: &DatabaseConnection) {
+/// Returns the case whose only warning letter was never sent.
+async fn hand_made(db: &DatabaseConnection) -> i64 {
     let now = utc(2026, 6, 1, 12, 0);
     // One case per service, each opened before April 2022.
     let mut cases = Vec::new();
@@ -1115,6 +1118,28 @@ async fn hand_made(db: &DatabaseConnection) {
     .insert(db)
     .await
     .expect("a warning");
+    // Its letter was generated but never marked sent: the customer was not told (issue 19).
+    letter::ActiveModel {
+        case_id: Set(case_id),
+        kind: Set(LetterKind::Stage1Warning),
+        language: Set(Language::En),
+        template_id: Set(None),
+        subject: Set("Stage 1 warning (hand-made, never sent)".into()),
+        body_text: Set("Never posted.".into()),
+        body_html: Set("<p>Never posted.</p>".into()),
+        issued_at: Set(now),
+        issued_by: Set("Head of Service (fictional)".into()),
+        sent_at: Set(None),
+        sent_by: Set(None),
+        regarding_type: Set(Some("stage_1_warning".into())),
+        regarding_id: Set(Some(warning.id)),
+        version: Set(1),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("an unsent letter");
     appeal::ActiveModel {
         case_id: Set(case_id),
         warning_id: Set(warning.id),
@@ -1164,6 +1189,7 @@ async fn hand_made(db: &DatabaseConnection) {
         .await
         .expect("a Stage 2 decision");
     }
+    case_id
 }
 
 fn summary_of(report: &AnnualReport, metric: &str) -> i64 {
@@ -1196,7 +1222,7 @@ async fn every_figure_equals_an_independent_sql_count_on(app: &TestApp) {
         seeded.decisions(),
         seeded.elapsed_ms
     );
-    hand_made(db).await;
+    let unsent = hand_made(db).await;
 
     let main = Scenario {
         year: 2024,
@@ -1264,6 +1290,20 @@ async fn every_figure_equals_an_independent_sql_count_on(app: &TestApp) {
             "no case {stage} at year end"
         );
     }
+    // A warning whose letter was generated but never sent: the customer was not told.
+    let reference = rows(
+        db,
+        &format!("SELECT reference FROM upc_case WHERE id = {unsent}"),
+    )
+    .await[0]
+        .try_get_by_index::<String>(0)
+        .expect("reference");
+    let row = report
+        .cases
+        .iter()
+        .find(|c| c.case_reference == reference)
+        .expect("the hand-made case is in the year");
+    assert_eq!(row.customer_told, Check::NotMet, "{row:?}");
     check_public(db, &main, &report).await;
 
     let earlier = Scenario {

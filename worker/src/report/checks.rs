@@ -140,7 +140,8 @@ pub(crate) fn case_records(
 ) -> PolarsResult<Vec<CaseRecord>> {
     let before = |df: &DataFrame| df.clone().lazy().filter(col("date").lt(day(end)));
     // Letters per record they concern. The records checked are those dated before the end;
-    // the evidence that the customer was told is the letter, whenever it went.
+    // the evidence that the customer was told is a letter marked sent (it has a sent date),
+    // whenever it went; a letter generated but never sent is "not met" (issue 19).
     let letters = |kind: i32| {
         facts
             .letters

@@ -559,7 +559,9 @@ pub(crate) async fn load<C: ConnectionTrait>(
                     letter::Column::RegardingId,
                 ])
                 .filter(letter::Column::RegardingType.is_in(LETTER_TYPES.iter().copied()))
-                .filter(Expr::col(letter::Column::RegardingId).is_not_null()),
+                .filter(Expr::col(letter::Column::RegardingId).is_not_null())
+                // Told means sent: a letter generated but never marked sent tells no one.
+                .filter(Expr::col(letter::Column::SentAt).is_not_null()),
             letter::Column::Id,
             |(i, t, r): (i64, String, i64)| {
                 regarding_type.push(LETTER_TYPES.iter().position(|x| *x == t).unwrap_or(0) as i32);
