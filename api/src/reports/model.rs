@@ -38,6 +38,7 @@ pub const METRICS: &[(&str, &str)] = &[
     ("exclusions_temporary", "Exclusions: temporary"),
     ("exclusions_long_term", "Exclusions: long-term"),
     ("exclusions_permanent", "Exclusions: permanent"),
+    ("exclusions_extended", "Exclusions: extended"),
     ("police_referrals", "Police referrals"),
     ("reviews", "Reviews held"),
     ("reviews_continue", "Reviews: continue restrictions"),
@@ -68,6 +69,7 @@ pub fn stage_of(metric: &str) -> &'static str {
         "exclusions_temporary"
         | "exclusions_long_term"
         | "exclusions_permanent"
+        | "exclusions_extended"
         | "police_referrals" => "health_and_safety",
         _ => "stage_2",
     }

@@ -19,6 +19,7 @@ use entities::enums::{
     AppealOutcome, ConsultedRole, ExclusionAgreedByRole, ExclusionKind, Language, LetterKind,
     PoliceReferralReason, RestrictionKind, RestrictionStatus, WarningStatus,
 };
+use entities::notification::{self, AlertEvent};
 use entities::restriction_parameters::{RestrictionParameters, TimeLimits};
 use entities::{
     appeal, behaviour_report, breach, exclusion, letter, police_referral, stage_1_warning,
@@ -87,6 +88,9 @@ struct Source {
     service: &'static str,
     kind: Option<&'static str>,
     condition: &'static str,
+    /// A second, timestamp column: a row counts when either its date or its timestamp falls
+    /// in the range (the other is null).
+    or_timestamp: Option<&'static str>,
 }
 
 fn source(metric: &str) -> Source {
@@ -111,6 +115,14 @@ fn source(metric: &str) -> Source {
         service: "c.service_id",
         kind: None,
         condition,
+        or_timestamp: None,
+    };
+    // Exclusion events (3.2, 5.6): a temporary exclusion made long-term counts twice (`d` its
+    // first day, `t` the agreement); exclusions imposed as restrictions count when extended or
+    // made permanent (their notifications).
+    let exclusion_events = |sql: &'static str| Source {
+        or_timestamp: Some("x.t"),
+        ..s(sql, "x.d", false, "")
     };
     match metric {
         "reports" => s(case("behaviour_report"), "x.occurred_at", true, ""),
@@ -146,19 +158,26 @@ fn source(metric: &str) -> Source {
             case("exclusion"),
             "x.starts_on",
             false,
-            "x.kind = 'temporary'",
+            "(x.kind = 'temporary' OR (x.kind = 'long_term' AND x.agreed_at > x.created_at))",
         ),
-        "exclusions_long_term" => s(
-            case("exclusion"),
-            "x.starts_on",
-            false,
-            "x.kind = 'long_term'",
+        "exclusions_long_term" => exclusion_events(
+            "(SELECT e.case_id, \
+               CASE WHEN e.agreed_at > e.created_at THEN NULL ELSE e.starts_on END AS d, \
+               CASE WHEN e.agreed_at > e.created_at THEN e.agreed_at ELSE NULL END AS t \
+             FROM exclusion e WHERE e.kind = 'long_term') x JOIN upc_case c ON c.id = x.case_id",
         ),
-        "exclusions_permanent" => s(
-            case("exclusion"),
-            "x.starts_on",
-            false,
-            "x.kind = 'permanent'",
+        "exclusions_permanent" => exclusion_events(
+            "(SELECT e.case_id, e.starts_on AS d, NULL AS t FROM exclusion e \
+              WHERE e.kind = 'permanent' \
+             UNION ALL SELECT n.case_id, NULL, n.created_at FROM notification n \
+              WHERE n.event = 'made_permanent' AND n.restriction_kind = 'establishment_exclusion') x \
+             JOIN upc_case c ON c.id = x.case_id",
+        ),
+        "exclusions_extended" => s(
+            "notification x JOIN upc_case c ON c.id = x.case_id",
+            "x.created_at",
+            true,
+            "x.event = 'extended' AND x.restriction_kind = 'establishment_exclusion'",
         ),
         "police_referrals" => s(case("police_referral"), "x.referred_on", false, ""),
         "reviews" => s(case("review"), "x.recommended_on", false, ""),
@@ -282,9 +301,17 @@ fn metric_where(
     } else {
         format!(" AND {}", s.condition)
     };
+    let mut window = format!("{} >= {lo} AND {} < {hi}", s.date, s.date);
+    if let Some(t) = s.or_timestamp {
+        window = format!(
+            "(({window}) OR ({t} >= {} AND {t} < {}))",
+            ts_lit(from),
+            ts_lit(to)
+        );
+    }
     format!(
-        "FROM {} WHERE {} >= {lo} AND {} < {hi}{condition} AND {} IN ({in_services}){extra}",
-        s.from, s.date, s.date, s.service
+        "FROM {} WHERE {window}{condition} AND {} IN ({in_services}){extra}",
+        s.from, s.service
     )
 }
 
@@ -1006,6 +1033,74 @@ async fn hand_made(db: &DatabaseConnection) -> i64 {
         .expect("an exclusion");
         exclusion_ids.push((case, row.id));
     }
+    // Temporary exclusions later made long-term (3.2): each counts as temporary on its first
+    // day and long-term on the day the Head of Service agreed, whichever years those fall in.
+    for (case, starts_on, agreed_at) in [
+        (0, date(2024, 6, 20), utc(2024, 12, 3, 10, 0)),
+        (1, date(2024, 3, 20), utc(2024, 5, 2, 9, 0)),
+        // Agreed at 00:30 on 1 April 2025, local time: next year.
+        (2, date(2025, 3, 18), utc(2025, 3, 31, 23, 30)),
+    ] {
+        exclusion::ActiveModel {
+            case_id: Set(cases[case].0),
+            kind: Set(ExclusionKind::LongTerm),
+            health_and_safety: Set(true),
+            starts_on: Set(starts_on),
+            ends_on: Set(None),
+            reasons: Set("Threatened staff again (hand-made, made long-term).".into()),
+            authorised_by: Set("Service Manager (fictional)".into()),
+            agreed_by: Set(Some("Head of Service (fictional)".to_string())),
+            agreed_by_role: Set(Some(ExclusionAgreedByRole::HeadOfService)),
+            agreed_at: Set(Some(agreed_at)),
+            version: Set(2),
+            created_at: Set(midnight(starts_on) + chrono::Duration::hours(10)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("an exclusion made long-term");
+    }
+    // Exclusions from premises imposed as restrictions, extended or made permanent (5.6): their
+    // notifications are the record of when.
+    let excluding = rows(
+        db,
+        "SELECT r.id, r.case_id, r.service_id, c.reference, r.starts_on FROM restriction r \
+         JOIN upc_case c ON c.id = r.case_id WHERE r.kind = 'establishment_exclusion' \
+         ORDER BY r.id LIMIT 2",
+    )
+    .await;
+    assert_eq!(
+        excluding.len(),
+        2,
+        "the seed imposes exclusions from premises"
+    );
+    for (i, event, at) in [
+        (0, AlertEvent::Extended, utc(2024, 7, 1, 10, 0)),
+        (1, AlertEvent::Extended, utc(2023, 11, 11, 10, 0)),
+        (0, AlertEvent::MadePermanent, utc(2025, 2, 10, 10, 0)),
+        (1, AlertEvent::MadePermanent, utc(2025, 3, 31, 23, 30)),
+        // Other events (a variation) are not counted.
+        (1, AlertEvent::Varied, utc(2024, 9, 9, 9, 0)),
+    ] {
+        let r = &excluding[i];
+        notification::ActiveModel {
+            restriction_id: Set(r.try_get_by_index(0).expect("id")),
+            case_id: Set(r.try_get_by_index(1).expect("case")),
+            service_id: Set(r.try_get_by_index(2).expect("service")),
+            case_reference: Set(r.try_get_by_index(3).expect("reference")),
+            starts_on: Set(r.try_get_by_index(4).expect("starts")),
+            event: Set(event),
+            restriction_kind: Set(RestrictionKind::EstablishmentExclusion),
+            ends_on: Set(None),
+            summary: Set("Exclusion from premises (hand-made alert).".into()),
+            created_by: Set("Group Director (fictional)".into()),
+            created_at: Set(at),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("a notification");
+    }
     for (case, referred_on) in [
         (0, date(2024, 5, 11)),
         (1, date(2024, 8, 1)),
@@ -1288,6 +1383,26 @@ async fn every_figure_equals_an_independent_sql_count_on(app: &TestApp) {
                     && r.stage == *stage
                     && r.figure.count.unwrap_or(0) > 0),
             "no case {stage} at year end"
+        );
+    }
+    // Exclusions (issue 19): each event in the year it happened, worked out by hand from
+    // `hand_made` (the seed makes no exclusions and no alerts). A temporary exclusion made
+    // long-term counts as both; an exclusion from premises extended or made permanent counts.
+    for (metric, this_year, previous_year) in [
+        ("exclusions_temporary", 4, 2),
+        ("exclusions_long_term", 4, 1),
+        ("exclusions_permanent", 4, 1),
+        ("exclusions_extended", 1, 1),
+    ] {
+        let row = report
+            .summary
+            .iter()
+            .find(|r| r.metric == metric)
+            .expect(metric);
+        assert_eq!(
+            (row.figure.count, row.figure.previous_count),
+            (Some(this_year), Some(previous_year)),
+            "{metric}"
         );
     }
     // A warning whose letter was generated but never sent: the customer was not told.

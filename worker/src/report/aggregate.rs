@@ -9,11 +9,11 @@
 use std::collections::HashMap;
 
 use api::reports::model::METRICS;
-use entities::enums::{ExclusionKind, ReviewRecommendation};
+use entities::enums::ReviewRecommendation;
 use polars::prelude::*;
 
 use super::Period;
-use super::facts::{APPEAL_NOT_UPHELD, APPEAL_UPHELD, Facts, days};
+use super::facts::{APPEAL_NOT_UPHELD, APPEAL_UPHELD, ExclusionEvent, Facts, days};
 
 /// The index of a metric in `METRICS` (names here are the model's own).
 pub(crate) fn metric_index(name: &str) -> u32 {
@@ -169,21 +169,18 @@ pub(crate) fn events(
         by_case(shape(reviews.clone(), "reviews", no_kind(), "date", None)),
         by_case(shape(breaches, "breaches", col("kind"), "date", None)),
     ];
-    for (kind, metric) in [
-        (ExclusionKind::Temporary, "exclusions_temporary"),
-        (ExclusionKind::LongTerm, "exclusions_long_term"),
-        (ExclusionKind::Permanent, "exclusions_permanent"),
+    for (event, metric) in [
+        (ExclusionEvent::Temporary, "exclusions_temporary"),
+        (ExclusionEvent::LongTerm, "exclusions_long_term"),
+        (ExclusionEvent::Permanent, "exclusions_permanent"),
+        (ExclusionEvent::Extended, "exclusions_extended"),
     ] {
-        let code = ExclusionKind::ALL
-            .iter()
-            .position(|k| *k == kind)
-            .unwrap_or(0) as i32;
         frames.push(by_case(shape(
             exclusions.clone(),
             metric,
             no_kind(),
             "date",
-            Some(col("kind").eq(lit(code))),
+            Some(col("kind").eq(lit(event as i32))),
         )));
     }
     for (recommendation, metric) in [

@@ -10,9 +10,10 @@ use api::reports::model::ServiceRef;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::London;
 use entities::enums::{ExclusionKind, RestrictionKind, ReviewRecommendation};
+use entities::notification::AlertEvent;
 use entities::{
-    appeal, behaviour_report, breach, determination, exclusion, letter, police_referral,
-    restriction, review, service, stage_1_warning, stage_2_decision, upc_case,
+    appeal, behaviour_report, breach, determination, exclusion, letter, notification,
+    police_referral, restriction, review, service, stage_1_warning, stage_2_decision, upc_case,
 };
 use polars::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -23,6 +24,19 @@ use sea_orm::{
 
 /// Rows per query.
 const CHUNK: u64 = 100_000;
+
+/// What happened to an exclusion, as the report counts it (the `kind` of [`Facts::exclusions`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ExclusionEvent {
+    /// A temporary exclusion was made (3.2).
+    Temporary = 0,
+    /// A long-term exclusion was made, or a temporary one made long-term (3.2).
+    LongTerm = 1,
+    /// An exclusion was made permanent (5.6), or made permanent from the start.
+    Permanent = 2,
+    /// An exclusion was extended to a later end date (5.6).
+    Extended = 3,
+}
 
 /// The `regarding_type` values of the letters the checks look for, by their code in
 /// [`Facts::letters`].
@@ -68,7 +82,7 @@ pub(crate) struct Facts {
     /// `id`, `case_id`, `service_id`, `kind` i32 (index in `RestrictionKind::ALL`), `date`
     /// (starts_on), `lifted` Date (null).
     pub restrictions: DataFrame,
-    /// `case_id`, `kind` i32 (index in `ExclusionKind::ALL`), `date` (starts_on).
+    /// Exclusion events: `case_id`, `kind` i32 ([`ExclusionEvent`] code), `date`.
     pub exclusions: DataFrame,
     /// `case_id`, `date` (referred_on).
     pub police_referrals: DataFrame,
@@ -429,8 +443,19 @@ pub(crate) async fn load<C: ConnectionTrait>(
     };
     step(8);
 
+    // Exclusion events (3.2, 5.6), each in the year it happened: an exclusion counts as made on
+    // its first day under its kind, except a temporary exclusion later made long-term, which
+    // counts as both (temporary on its first day, long-term on the day the Head of Service or
+    // Service Director agreed: `agreed_at` after `created_at`; a new long-term exclusion is
+    // agreed as it is made). Exclusions from premises imposed as restrictions count when they
+    // are extended or made permanent (their alert notifications, 5.5).
     let exclusions = {
-        let (mut case_id, mut kind, mut date) = (vec![], vec![], vec![]);
+        let (mut case_id, mut code, mut date) = (vec![], vec![], vec![]);
+        let mut push = |c: i64, event: ExclusionEvent, d: i32| {
+            case_id.push(c);
+            code.push(event as i32);
+            date.push(d);
+        };
         scan(
             conn,
             exclusion::Entity::find().select_only().columns([
@@ -438,19 +463,66 @@ pub(crate) async fn load<C: ConnectionTrait>(
                 exclusion::Column::CaseId,
                 exclusion::Column::Kind,
                 exclusion::Column::StartsOn,
+                exclusion::Column::AgreedAt,
+                exclusion::Column::CreatedAt,
             ]),
             exclusion::Column::Id,
-            |(i, c, k, d): (i64, i64, ExclusionKind, NaiveDate)| {
-                case_id.push(c);
-                kind.push(index_of(ExclusionKind::ALL, k));
-                date.push(days(d));
+            |(i, c, k, d, agreed, created): (
+                i64,
+                i64,
+                ExclusionKind,
+                NaiveDate,
+                Option<DateTime<Utc>>,
+                DateTime<Utc>,
+            )| {
+                match k {
+                    ExclusionKind::Temporary => push(c, ExclusionEvent::Temporary, days(d)),
+                    ExclusionKind::LongTerm => match agreed.filter(|at| *at > created) {
+                        Some(at) => {
+                            push(c, ExclusionEvent::Temporary, days(d));
+                            push(c, ExclusionEvent::LongTerm, local_days(at));
+                        }
+                        None => push(c, ExclusionEvent::LongTerm, days(d)),
+                    },
+                    ExclusionKind::Permanent => push(c, ExclusionEvent::Permanent, days(d)),
+                }
+                i
+            },
+        )
+        .await?;
+        scan(
+            conn,
+            notification::Entity::find()
+                .select_only()
+                .columns([
+                    notification::Column::Id,
+                    notification::Column::CaseId,
+                    notification::Column::Event,
+                    notification::Column::CreatedAt,
+                ])
+                .filter(
+                    notification::Column::RestrictionKind
+                        .eq(RestrictionKind::EstablishmentExclusion),
+                )
+                .filter(
+                    notification::Column::Event
+                        .is_in([AlertEvent::Extended, AlertEvent::MadePermanent]),
+                ),
+            notification::Column::Id,
+            |(i, c, event, at): (i64, i64, AlertEvent, DateTime<Utc>)| {
+                let counted = if event == AlertEvent::MadePermanent {
+                    ExclusionEvent::Permanent
+                } else {
+                    ExclusionEvent::Extended
+                };
+                push(c, counted, local_days(at));
                 i
             },
         )
         .await?;
         DataFrame::new(vec![
             Column::new("case_id".into(), case_id),
-            Column::new("kind".into(), kind),
+            Column::new("kind".into(), code),
             date_column("date", date)?,
         ])?
     };

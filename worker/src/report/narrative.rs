@@ -45,6 +45,7 @@ pub(crate) fn sentences(summary: &[SummaryRow], label: &str, previous_label: &st
         ("temporary", get("exclusions_temporary")),
         ("long-term", get("exclusions_long_term")),
         ("permanent", get("exclusions_permanent")),
+        ("extended", get("exclusions_extended")),
     ];
     let excluded = if exclusions.iter().all(|(_, f)| f.count == Some(0)) {
         "excluded no one from premises".to_string()
