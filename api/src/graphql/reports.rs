@@ -44,7 +44,8 @@ const PAGE: (i32, i32) = (20, 100);
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(name = "ReportEdition")]
 pub enum Edition {
-    /// For publication: counts from 1 to 4 suppressed ("fewer than 5"), no free text.
+    /// For publication: counts from 1 to 4 withheld, and any count that would give one away; no
+    /// free text and no per-case rows.
     Public,
     /// For the Standards Committee: every count, with the exceptional reasons of immediate
     /// Stage 2 decisions.
@@ -310,7 +311,7 @@ pub struct ReportSummaryRow {
     pub count: Option<i64>,
     /// The previous year's count; null when suppressed.
     pub previous_count: Option<i64>,
-    /// `count` was suppressed (public edition, 1 to 4: "fewer than 5").
+    /// `count` was withheld (public edition: 1 to 4, or a count that would give one away).
     pub count_suppressed: bool,
     /// `previousCount` was suppressed.
     pub previous_count_suppressed: bool,
@@ -417,6 +418,23 @@ pub struct ReportMonthRow {
     pub previous_count_suppressed: bool,
 }
 
+/// How many of the year's cases met, did not meet, or were not subject to one check of 8.2.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ReportPolicyCheckRow {
+    /// The reporting year's label.
+    pub reporting_year: String,
+    /// The check (`warning_before_stage_2`, `appeal_rights_given`, `appeal_decided`,
+    /// `customer_told`, `review_within_period`, `adjustments_considered`), `policy_followed`,
+    /// or `cases` for the number of cases in the year.
+    pub check: String,
+    /// `met`, `not_met`, `not_applicable`, or `in_year` (with `check` = `cases`).
+    pub outcome: String,
+    /// How many cases; null when withheld.
+    pub count: Option<i64>,
+    /// `count` was withheld (public edition).
+    pub count_suppressed: bool,
+}
+
 /// One case's anonymised process record with the policy checks of 8.2.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct ReportCaseRow {
@@ -491,7 +509,10 @@ pub struct AnnualReport {
     pub service_by_restriction_type: Vec<ReportServiceRestrictionRow>,
     /// Per month and metric.
     pub monthly: Vec<ReportMonthRow>,
-    /// Each case with activity in the year.
+    /// The checks of 8.2 counted over the year's cases (both editions).
+    pub policy_checks: Vec<ReportPolicyCheckRow>,
+    /// Each case with activity in the year; empty in the public edition, whose per-case rows
+    /// would give back every withheld count.
     pub cases: Vec<ReportCaseRow>,
 }
 
@@ -539,6 +560,17 @@ impl From<model::AnnualReport> for AnnualReport {
             by_restriction_type: figure_rows!(r.by_restriction_type => ReportRestrictionTypeRow { reporting_year, restriction_type, metric }),
             service_by_restriction_type: figure_rows!(r.service_by_restriction_type => ReportServiceRestrictionRow { reporting_year, service_code, service_name, restriction_type, metric }),
             monthly: figure_rows!(r.monthly => ReportMonthRow { reporting_year, month, metric }),
+            policy_checks: r
+                .policy_checks
+                .into_iter()
+                .map(|x| ReportPolicyCheckRow {
+                    reporting_year: x.reporting_year,
+                    check: x.check,
+                    outcome: x.outcome,
+                    count: x.count,
+                    count_suppressed: x.count_suppressed,
+                })
+                .collect(),
             cases: r
                 .cases
                 .into_iter()

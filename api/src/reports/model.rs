@@ -10,11 +10,17 @@ use serde::{Deserialize, Serialize};
 /// The version of this shape written into every report; bump it when a field changes meaning.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Counts from 1 to this are shown as "fewer than 5" in the public edition.
+/// Counts from 1 to this are withheld in the public edition (primary suppression); so is any
+/// count from which one of them could be worked out by subtraction from the totals (secondary
+/// suppression).
 pub const SUPPRESS_AT_OR_BELOW: i64 = 4;
 
-/// What the public edition shows in place of a suppressed count.
-pub const SUPPRESSED_TEXT: &str = "fewer than 5";
+/// What the public edition shows in place of a withheld count. The same for both kinds of
+/// suppression, so that a reader cannot tell a count of 1 to 4 from one withheld to protect it.
+pub const SUPPRESSED_TEXT: &str = "withheld";
+
+/// What [`SUPPRESSED_TEXT`] means, for the paper's notes.
+pub const SUPPRESSED_MEANING: &str = "Withheld: a count from 1 to 4, which could identify a person, or a count withheld so that such a count cannot be worked out from the totals.";
 
 /// The figures of the report, by their stable names (the `metric` column). The order here is
 /// the order of the summary table and of the committee paper.
@@ -84,7 +90,8 @@ pub const RESTRICTION_METRICS: &[&str] =
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Edition {
-    /// For publication: counts from 1 to 4 suppressed, no free text.
+    /// For publication: counts from 1 to 4 withheld (and what would give them away), no free
+    /// text, no per-case rows.
     Public,
     /// For the Standards Committee: every count, with free text.
     Internal,
@@ -101,15 +108,16 @@ pub struct ServiceRef {
     pub name: String,
 }
 
-/// One figure beside the previous year's. In the public edition a count from 1 to 4 is `None`
-/// with its `*_suppressed` flag set; in the internal edition the flags are always false.
+/// One figure beside the previous year's. In the public edition a withheld count (1 to 4, or
+/// one that would give such a count away) is `None` with its `*_suppressed` flag set; in the
+/// internal edition the flags are always false.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Figure {
     /// This reporting year's count.
     pub count: Option<i64>,
     /// The previous reporting year's count.
     pub previous_count: Option<i64>,
-    /// `count` was suppressed (public edition, 1 to 4).
+    /// `count` was withheld (public edition).
     pub count_suppressed: bool,
     /// `previous_count` was suppressed.
     pub previous_count_suppressed: bool,
@@ -216,6 +224,35 @@ pub enum Check {
     NotApplicable,
 }
 
+/// A row of the `policy_checks` table: how many of the year's cases met, did not meet, or were
+/// not subject to one check of 8.2 (`check` a column of the `cases` table, or `policy_followed`
+/// with `met` / `not_met`), and the number of cases (`check` = `cases`, `outcome` =
+/// `in_year`). The public edition has these counts (suppressed like the others) and no
+/// per-case rows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyCheckRow {
+    /// Reporting year label.
+    pub reporting_year: String,
+    /// The check (see [`POLICY_CHECKS`]), `policy_followed` or `cases`.
+    pub check: String,
+    /// `met`, `not_met`, `not_applicable` (or `in_year` for the number of cases).
+    pub outcome: String,
+    /// How many cases.
+    pub count: Option<i64>,
+    /// `count` was withheld (public edition).
+    pub count_suppressed: bool,
+}
+
+/// The checks of 8.2, as the columns of the `cases` table, in order.
+pub const POLICY_CHECKS: &[&str] = &[
+    "warning_before_stage_2",
+    "appeal_rights_given",
+    "appeal_decided",
+    "customer_told",
+    "review_within_period",
+    "adjustments_considered",
+];
+
 /// A row of the `cases` table: one case's anonymised process record with the checks of 8.2.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseRow {
@@ -293,7 +330,11 @@ pub struct AnnualReport {
     pub service_by_restriction_type: Vec<ServiceRestrictionRow>,
     /// Per month and metric.
     pub monthly: Vec<MonthRow>,
-    /// Each case with activity in the year.
+    /// The checks of 8.2 counted over the year's cases.
+    #[serde(default)]
+    pub policy_checks: Vec<PolicyCheckRow>,
+    /// Each case with activity in the year (internal edition only: the public edition carries
+    /// no per-case rows, which would give back every withheld count).
     pub cases: Vec<CaseRow>,
 }
 
@@ -306,5 +347,6 @@ pub const TABLES: &[&str] = &[
     "by_restriction_type",
     "service_by_restriction_type",
     "monthly",
+    "policy_checks",
     "cases",
 ];

@@ -889,7 +889,7 @@ async fn check_public(db: &DatabaseConnection, scenario: &Scenario, internal: &A
     assert_eq!(public.edition, Edition::Public);
     let (a, b) = (figures(internal), figures(&public));
     assert_eq!(a.len(), b.len());
-    let (mut withheld, mut zeros, mut shown) = (0, 0, 0);
+    let (mut primary, mut secondary, mut zeros, mut shown) = (0, 0, 0, 0);
     for ((where_a, inner), (where_b, outer)) in a.iter().zip(&b) {
         assert_eq!(where_a, where_b);
         for (value, public_value, flag) in [
@@ -901,19 +901,19 @@ async fn check_public(db: &DatabaseConnection, scenario: &Scenario, internal: &A
             ),
         ] {
             let value = value.expect("internal counts are all shown");
+            assert_eq!(
+                public_value.is_none(),
+                flag,
+                "{where_a}: flagged as withheld"
+            );
             if (1..=4).contains(&value) {
-                assert_eq!(
-                    (public_value, flag),
-                    (None, true),
-                    "{where_a}: {value} must be withheld"
-                );
-                withheld += 1;
+                assert!(flag, "{where_a}: {value} must be withheld");
+                primary += 1;
+            } else if flag {
+                // Withheld so that a small count cannot be worked out from the totals.
+                secondary += 1;
             } else {
-                assert_eq!(
-                    (public_value, flag),
-                    (Some(value), false),
-                    "{where_a}: {value} must be shown"
-                );
+                assert_eq!(public_value, Some(value), "{where_a}: shown as it is");
                 if value == 0 {
                     zeros += 1;
                 } else {
@@ -923,27 +923,28 @@ async fn check_public(db: &DatabaseConnection, scenario: &Scenario, internal: &A
         }
     }
     assert!(
-        withheld > 0 && zeros > 0 && shown > 0,
-        "{withheld} withheld, {zeros} zeros, {shown} shown"
+        primary > 0 && secondary > 0 && zeros > 0 && shown > 0,
+        "{primary} withheld, {secondary} withheld to protect them, {zeros} zeros, {shown} shown"
     );
-    assert!(
-        public.cases.iter().all(|c| c.notes.is_none()),
-        "no free text in public"
-    );
-    // The cases and their checks are the same apart from the notes.
-    assert_eq!(public.cases.len(), internal.cases.len());
-    for (p, i) in public.cases.iter().zip(&internal.cases) {
-        assert_eq!(
-            p,
-            &CaseRow {
-                notes: None,
-                ..i.clone()
-            }
-        );
+    // No per-case rows (they would give back every withheld count by counting), no free text;
+    // the checks of 8.2 as counts instead, withheld by the same rules.
+    assert!(public.cases.is_empty(), "no per-case rows in public");
+    assert_eq!(public.policy_checks.len(), internal.policy_checks.len());
+    for (p, i) in public.policy_checks.iter().zip(&internal.policy_checks) {
+        assert_eq!((&p.check, &p.outcome), (&i.check, &i.outcome));
+        let value = i.count.expect("internal counts are all shown");
+        assert_eq!(p.count.is_none(), p.count_suppressed);
+        if (1..=4).contains(&value) {
+            assert!(p.count_suppressed, "{} {}: {value}", p.check, p.outcome);
+        } else if !p.count_suppressed {
+            assert_eq!(p.count, Some(value));
+        }
     }
+    // Try to get the withheld counts back by subtraction from the totals.
+    subtraction_attack(&public, internal);
     if public.summary.iter().any(|r| r.figure.count_suppressed) {
         assert!(
-            public.narrative.iter().any(|s| s.contains("fewer than 5")),
+            public.narrative.iter().any(|s| s.contains("withheld")),
             "{:?}",
             public.narrative
         );
@@ -962,6 +963,178 @@ async fn check_public(db: &DatabaseConnection, scenario: &Scenario, internal: &A
                 !(1..=4).contains(&n),
                 "public narrative shows a small count {n}: {sentence}"
             );
+        }
+    }
+}
+
+/// What an outsider can do with the public edition: every sum the tables obey (checked to hold
+/// on the internal edition's figures), each used to work out a withheld count when it is the
+/// only unknown. Fails if any withheld count can be recovered, even through a chain of such
+/// steps.
+fn subtraction_attack(public: &AnnualReport, internal: &AnnualReport) {
+    // Cells by name: the public value (None when withheld) and the true value.
+    let mut cells: HashMap<String, (Option<i64>, i64)> = HashMap::new();
+    for ((name, p), (_, i)) in figures(public).into_iter().zip(figures(internal)) {
+        for (year, public_value, value) in [
+            ("this", p.count, i.count),
+            ("previous", p.previous_count, i.previous_count),
+        ] {
+            cells.insert(
+                format!("{name} {year}"),
+                (public_value, value.expect("internal")),
+            );
+        }
+    }
+    for (p, i) in public.policy_checks.iter().zip(&internal.policy_checks) {
+        cells.insert(
+            format!("check {} {}", p.check, p.outcome),
+            (p.count, i.count.expect("internal")),
+        );
+    }
+    // total = Σ parts, by cell name.
+    let mut sums: Vec<(String, Vec<String>)> = Vec::new();
+    for year in ["this", "previous"] {
+        for (metric, _) in METRICS {
+            let total = format!("summary {metric} {year}");
+            let of = |prefix: &str| -> Vec<String> {
+                cells
+                    .keys()
+                    .filter(|k| k.starts_with(prefix) && k.ends_with(&format!(" {metric} {year}")))
+                    .cloned()
+                    .collect()
+            };
+            sums.push((total.clone(), of("by_service ")));
+            sums.push((total.clone(), of("monthly ")));
+            sums.push((total.clone(), of("by_restriction_type ")));
+            for stage_row in of("by_stage ") {
+                sums.push((total.clone(), vec![stage_row]));
+            }
+        }
+        for service in &internal.services {
+            let parts = internal
+                .service_by_restriction_type
+                .iter()
+                .filter(|r| r.service_code == service.code)
+                .map(|r| {
+                    format!(
+                        "service_by_restriction_type {} {} {year}",
+                        r.service_code, r.restriction_type
+                    )
+                })
+                .collect();
+            sums.push((
+                format!("by_service {} restrictions_imposed {year}", service.code),
+                parts,
+            ));
+        }
+        for kind in RestrictionKind::ALL {
+            let parts = internal
+                .service_by_restriction_type
+                .iter()
+                .filter(|r| r.restriction_type == kind.as_str())
+                .map(|r| {
+                    format!(
+                        "service_by_restriction_type {} {} {year}",
+                        r.service_code, r.restriction_type
+                    )
+                })
+                .collect();
+            sums.push((
+                format!(
+                    "by_restriction_type {} restrictions_imposed {year}",
+                    kind.as_str()
+                ),
+                parts,
+            ));
+        }
+        let outcomes = [
+            "reviews_continue",
+            "reviews_partially_remove",
+            "reviews_fully_remove",
+        ];
+        let mut places = vec!["summary".to_string()];
+        places.extend(
+            internal
+                .services
+                .iter()
+                .map(|s| format!("by_service {}", s.code)),
+        );
+        let months: BTreeSet<&str> = internal.monthly.iter().map(|r| r.month.as_str()).collect();
+        places.extend(months.iter().map(|m| format!("monthly {m}")));
+        for place in places {
+            sums.push((
+                format!("{place} reviews {year}"),
+                outcomes
+                    .iter()
+                    .map(|o| format!("{place} {o} {year}"))
+                    .collect(),
+            ));
+        }
+    }
+    let checks: BTreeSet<&str> = internal
+        .policy_checks
+        .iter()
+        .map(|r| r.check.as_str())
+        .filter(|c| *c != "cases")
+        .collect();
+    for check in checks {
+        let parts = internal
+            .policy_checks
+            .iter()
+            .filter(|r| r.check == check)
+            .map(|r| format!("check {} {}", r.check, r.outcome))
+            .collect();
+        sums.push(("check cases in_year".to_string(), parts));
+    }
+    // Only the sums that hold, with every cell known to the table.
+    let value = |name: &String| {
+        cells
+            .get(name)
+            .unwrap_or_else(|| panic!("no cell {name}"))
+            .1
+    };
+    let holding: Vec<(String, Vec<String>)> = sums
+        .into_iter()
+        .filter(|(total, parts)| {
+            !parts.is_empty() && parts.iter().map(value).sum::<i64>() == value(total)
+        })
+        .collect();
+    assert!(
+        holding.len() > 100,
+        "the attack has sums to work with: {}",
+        holding.len()
+    );
+    // Subtract until nothing more comes out.
+    let mut known: HashMap<String, i64> = cells
+        .iter()
+        .filter_map(|(k, (p, _))| p.map(|v| (k.clone(), v)))
+        .collect();
+    let withheld = cells.len() - known.len();
+    assert!(withheld > 0);
+    loop {
+        let mut learned = Vec::new();
+        for (total, parts) in &holding {
+            let names: Vec<&String> = std::iter::once(total).chain(parts).collect();
+            let unknown: Vec<&&String> =
+                names.iter().filter(|n| !known.contains_key(**n)).collect();
+            if unknown.len() == 1 {
+                learned.push((*unknown[0]).clone());
+            }
+        }
+        assert!(
+            learned.is_empty(),
+            "withheld counts recovered by subtraction: {:?}",
+            learned
+                .iter()
+                .map(|n| format!("{n} = {}", value(n)))
+                .collect::<Vec<_>>()
+        );
+        if learned.is_empty() {
+            break;
+        }
+        for name in learned {
+            let v = value(&name);
+            known.insert(name, v);
         }
     }
 }

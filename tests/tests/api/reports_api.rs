@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use api::auth::Role;
 use api::reports::model::{
-    AnnualReport, CaseRow, Check, Edition, Figure, MonthRow, RestrictionTypeRow, ServiceRef,
-    ServiceRestrictionRow, ServiceRow, StageRow, SummaryRow,
+    AnnualReport, CaseRow, Check, Edition, Figure, MonthRow, PolicyCheckRow, RestrictionTypeRow,
+    ServiceRef, ServiceRestrictionRow, ServiceRow, StageRow, SummaryRow,
 };
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entities::enums::{DeciderRole, ReportEdition, ReportJobStatus};
@@ -575,6 +575,13 @@ fn sample_report(edition: Edition) -> AnnualReport {
             metric: "reports".into(),
             figure: figure(Some(11), Some(10)),
         }],
+        policy_checks: vec![PolicyCheckRow {
+            reporting_year: label.clone(),
+            check: "customer_told".into(),
+            outcome: "not_met".into(),
+            count: Some(7),
+            count_suppressed: false,
+        }],
         cases: vec![
             CaseRow {
                 reporting_year: label.clone(),
@@ -631,6 +638,7 @@ const REPORT: &str = "report { formatVersion edition reportingYear reportingYear
     byRestrictionType { restrictionType metric count previousCount } \
     serviceByRestrictionType { serviceCode restrictionType metric count previousCount } \
     monthly { month metric count previousCount } \
+    policyChecks { reportingYear check outcome count countSuppressed } \
     cases { reportingYear caseReference serviceCode stageAtYearEnd openedOn closedOn restrictionTypes \
             warningBeforeStage2 appealRightsGiven appealDecided customerTold reviewWithinPeriod \
             adjustmentsConsidered policyFollowed notes } }";
@@ -960,6 +968,7 @@ db_tests! {
         assert_eq!(got["byRestrictionType"][0]["restrictionType"], "contact_form");
         assert_eq!(got["serviceByRestrictionType"][0]["previousCount"], 8);
         assert_eq!(got["monthly"][0]["month"], "2024-04");
+        assert_eq!(got["policyChecks"], json!([{"reportingYear": "2024-25", "check": "customer_told", "outcome": "not_met", "count": 7, "countSuppressed": false}]));
         let cases = got["cases"].as_array().unwrap();
         assert_eq!(cases.len(), 2);
         for (row, want) in cases.iter().zip(&report.cases) {

@@ -6,7 +6,7 @@
 //! value in words, for screen readers and for anyone who cannot see the bars.
 //!
 //! A suppressed count (public edition) has no bar: its length would give the number away.
-//! Horizontal charts say "fewer than 5" where the bar would be; the monthly charts, too narrow
+//! Horizontal charts say "withheld" where the bar would be; the monthly charts, too narrow
 //! for that, mark it `*` with a note under the chart.
 
 use api::reports::model::{Figure, SUPPRESSED_TEXT};
@@ -245,7 +245,7 @@ pub(super) fn horizontal(
     let label_chars = longest.min(40);
     let label_width = label_chars as f64 * CHAR_WIDTH;
     let x0 = label_width + 14.0;
-    // Room after the longest bar for "fewer than 5" or a large number.
+    // Room after the longest bar for "withheld" or a large number.
     let x1 = WIDTH - 74.0;
     let plot = x1 - x0;
     let top = 24.0;
@@ -488,9 +488,9 @@ mod tests {
         assert!(
             chart
                 .description
-                .contains("Time limits: fewer than 5 in 2024-25, 12 in 2023-24.")
+                .contains("Time limits: withheld in 2024-25, 12 in 2023-24.")
         );
         let monthly = monthly("m", "T", &["Apr".into()], &series);
-        assert_eq!(monthly.note.as_deref(), Some("* fewer than 5: not shown."));
+        assert_eq!(monthly.note.as_deref(), Some("* withheld: not shown."));
     }
 }

@@ -2,12 +2,12 @@
 //! (policy 8.1), as a paper that prints cleanly on A4.
 //!
 //! This module turns the [`AnnualReport`] into what the page shows (labels in the policy's
-//! words, every count beside the previous year's, "fewer than 5" for a withheld count, the
+//! words, every count beside the previous year's, "withheld" for a withheld count, the
 //! charts laid out by [`super::chart`]); the template `templates/committee_paper.html` only
 //! arranges it, with HTML autoescaping on, so no text from the case record can become markup.
 //! The public edition never shows free text, whatever the report holds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use api::reports::model::{
     AnnualReport, CaseRow, Check, Edition, Figure, METRICS, STAGES, SUPPRESS_AT_OR_BELOW,
@@ -51,24 +51,11 @@ impl Cell {
         Cell {
             text: match count {
                 Some(n) => thousands(n),
-                // "fewer than 5" may wrap in a narrow column, but never leaves the 5 alone.
-                None if suppressed => match SUPPRESSED_TEXT.rsplit_once(' ') {
-                    Some((words, last)) => format!("{words}\u{a0}{last}"),
-                    None => SUPPRESSED_TEXT.to_string(),
-                },
+                // A withheld count's words may wrap in a narrow column, but not apart.
+                None if suppressed => SUPPRESSED_TEXT.replace(' ', "\u{a0}"),
                 None => "–".to_string(),
             },
             suppressed: count.is_none(),
-        }
-    }
-
-    /// A count the paper works out itself (the checks table), withheld in the public edition
-    /// by the same rule as the report's.
-    fn counted(count: i64, edition: Edition) -> Cell {
-        if edition == Edition::Public && (1..=SUPPRESS_AT_OR_BELOW).contains(&count) {
-            Cell::of(None, true)
-        } else {
-            Cell::of(Some(count), false)
         }
     }
 }
@@ -608,32 +595,34 @@ impl Paper {
             })
             .collect();
 
-        // The checks of 8.2 over the cases.
+        // The checks of 8.2, counted over the year's cases (withheld in the public edition
+        // like every other count).
+        let check_cell = |check: &str, outcome: &str| {
+            report
+                .policy_checks
+                .iter()
+                .find(|r| r.check == check && r.outcome == outcome)
+                .map_or_else(
+                    || Cell::of(None, false),
+                    |r| Cell::of(r.count, r.count_suppressed),
+                )
+        };
         let checks = CHECKS
             .iter()
-            .map(|(column, label)| {
-                let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
-                for case in &report.cases {
-                    let key = match check_of(case, column) {
-                        Check::Met => "met",
-                        Check::NotMet => "not_met",
-                        Check::NotApplicable => "not_applicable",
-                    };
-                    *counts.entry(key).or_default() += 1;
-                }
-                let get =
-                    |k: &str| Cell::counted(counts.get(k).copied().unwrap_or(0), report.edition);
-                CheckLine {
-                    label: (*label).to_string(),
-                    met: get("met"),
-                    not_met: get("not_met"),
-                    not_applicable: get("not_applicable"),
-                }
+            .map(|(column, label)| CheckLine {
+                label: (*label).to_string(),
+                met: check_cell(column, "met"),
+                not_met: check_cell(column, "not_met"),
+                not_applicable: check_cell(column, "not_applicable"),
             })
             .collect();
-        let followed = report.cases.iter().filter(|c| c.policy_followed).count() as i64;
-        let not_followed: Vec<&CaseRow> =
-            report.cases.iter().filter(|c| !c.policy_followed).collect();
+        // The cases themselves are in the internal edition only (and never listed in a public
+        // paper, even from a report that carried them).
+        let not_followed: Vec<&CaseRow> = if public {
+            Vec::new()
+        } else {
+            report.cases.iter().filter(|c| !c.policy_followed).collect()
+        };
         let exceptions = not_followed
             .iter()
             .take(MOST_EXCEPTIONS_LISTED)
@@ -747,9 +736,9 @@ impl Paper {
             service_tables,
             service_restriction_types,
             checks,
-            cases_total: thousands(report.cases.len() as i64),
-            cases_followed: Cell::counted(followed, report.edition),
-            cases_not_followed: Cell::counted(not_followed.len() as i64, report.edition),
+            cases_total: check_cell("cases", "in_year").text,
+            cases_followed: check_cell("policy_followed", "met"),
+            cases_not_followed: check_cell("policy_followed", "not_met"),
             exceptions_not_listed: not_followed.len().saturating_sub(MOST_EXCEPTIONS_LISTED),
             exceptions,
             notes,

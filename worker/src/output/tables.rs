@@ -77,6 +77,19 @@ pub fn frame(report: &AnnualReport, table: &str) -> anyhow::Result<DataFrame> {
             c.extend(figures(rows, |r| &r.figure));
             c
         }
+        "policy_checks" => {
+            let rows = &report.policy_checks;
+            vec![
+                text("reporting_year", rows, |r| &r.reporting_year),
+                text("check", rows, |r| &r.check),
+                text("outcome", rows, |r| &r.outcome),
+                Column::new(
+                    "count".into(),
+                    rows.iter().map(|r| r.count).collect::<Vec<_>>(),
+                ),
+                flag("count_suppressed", rows, |r| r.count_suppressed),
+            ]
+        }
         "cases" => {
             let rows = &report.cases;
             vec![

@@ -20,9 +20,9 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use api::reports::model::{
-    AnnualReport, CaseRow, Edition, FORMAT_VERSION, METRICS, MonthRow, RESTRICTION_METRICS,
-    RestrictionTypeRow, STAGES, ServiceRef, ServiceRestrictionRow, ServiceRow, StageRow,
-    SummaryRow, stage_of,
+    AnnualReport, CaseRow, Edition, FORMAT_VERSION, METRICS, MonthRow, POLICY_CHECKS,
+    PolicyCheckRow, RESTRICTION_METRICS, RestrictionTypeRow, STAGES, ServiceRef,
+    ServiceRestrictionRow, ServiceRow, StageRow, SummaryRow, stage_of,
 };
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use entities::enums::RestrictionKind;
@@ -235,7 +235,7 @@ fn assemble(
             metric: (*metric).to_string(),
             figure: figure(
                 get(&counts.summary, &[i64::from(metric_index(metric))]),
-                edition,
+                Edition::Internal,
             ),
         })
         .collect();
@@ -253,7 +253,7 @@ fn assemble(
                         &counts.by_service,
                         &[service.id, i64::from(metric_index(metric))],
                     ),
-                    edition,
+                    Edition::Internal,
                 ),
             });
         }
@@ -268,7 +268,7 @@ fn assemble(
                 metric: (*metric).to_string(),
                 figure: figure(
                     get(&counts.summary, &[i64::from(metric_index(metric))]),
-                    edition,
+                    Edition::Internal,
                 ),
             });
         }
@@ -278,7 +278,7 @@ fn assemble(
             reporting_year: label.clone(),
             stage: (*stage).to_string(),
             metric: "cases_at_year_end".to_string(),
-            figure: figure(*at_year_end.get(*stage).unwrap_or(&zero), edition),
+            figure: figure(*at_year_end.get(*stage).unwrap_or(&zero), Edition::Internal),
         });
     }
 
@@ -294,7 +294,7 @@ fn assemble(
                         &counts.by_kind,
                         &[k as i64, i64::from(metric_index(metric))],
                     ),
-                    edition,
+                    Edition::Internal,
                 ),
             });
         }
@@ -309,7 +309,10 @@ fn assemble(
                 service_name: service.name.clone(),
                 restriction_type: kind.as_str().to_string(),
                 metric: "restrictions_imposed".to_string(),
-                figure: figure(get(&counts.service_kind, &[service.id, k as i64]), edition),
+                figure: figure(
+                    get(&counts.service_kind, &[service.id, k as i64]),
+                    Edition::Internal,
+                ),
             });
         }
     }
@@ -327,14 +330,14 @@ fn assemble(
                         &counts.monthly,
                         &[i64::from(metric_index(metric)), i64::from(month)],
                     ),
-                    edition,
+                    Edition::Internal,
                 ),
             });
         }
     }
 
     let codes: HashMap<i64, &str> = services.iter().map(|s| (s.id, s.code.as_str())).collect();
-    let cases = records
+    let mut cases: Vec<CaseRow> = records
         .into_iter()
         .map(|r| {
             let checks = [
@@ -372,6 +375,24 @@ fn assemble(
         })
         .collect();
 
+    let mut policy_checks = policy_checks(&cases, &label);
+    let (mut summary, mut by_service, mut by_stage) = (summary, by_service, by_stage);
+    let (mut by_restriction_type, mut service_by_restriction_type, mut monthly) =
+        (by_restriction_type, service_by_restriction_type, monthly);
+    if edition == Edition::Public {
+        // Small counts withheld, and whatever would give them away; no per-case rows, which
+        // would let anyone count them back.
+        suppress::withhold(suppress::Tables {
+            summary: &mut summary,
+            by_service: &mut by_service,
+            by_stage: &mut by_stage,
+            by_restriction_type: &mut by_restriction_type,
+            service_by_restriction_type: &mut service_by_restriction_type,
+            monthly: &mut monthly,
+            policy_checks: &mut policy_checks,
+        });
+        cases.clear();
+    }
     let narrative = narrative::sentences(&summary, &label, &previous_label);
     Ok(AnnualReport {
         format_version: FORMAT_VERSION,
@@ -391,8 +412,51 @@ fn assemble(
         by_restriction_type,
         service_by_restriction_type,
         monthly,
+        policy_checks,
         cases,
     })
+}
+
+/// The checks of 8.2 counted over the year's cases: for each check its outcomes, then whether
+/// the policy was followed, then the number of cases.
+fn policy_checks(cases: &[CaseRow], label: &str) -> Vec<PolicyCheckRow> {
+    use api::reports::model::Check;
+    let row = |check: &str, outcome: &str, count: usize| PolicyCheckRow {
+        reporting_year: label.to_string(),
+        check: check.to_string(),
+        outcome: outcome.to_string(),
+        count: Some(count as i64),
+        count_suppressed: false,
+    };
+    let mut rows = Vec::new();
+    for (i, check) in POLICY_CHECKS.iter().enumerate() {
+        let of = |c: &CaseRow| {
+            [
+                c.warning_before_stage_2,
+                c.appeal_rights_given,
+                c.appeal_decided,
+                c.customer_told,
+                c.review_within_period,
+                c.adjustments_considered,
+            ][i]
+        };
+        for (outcome, value) in [
+            ("met", Check::Met),
+            ("not_met", Check::NotMet),
+            ("not_applicable", Check::NotApplicable),
+        ] {
+            rows.push(row(
+                check,
+                outcome,
+                cases.iter().filter(|c| of(c) == value).count(),
+            ));
+        }
+    }
+    let followed = cases.iter().filter(|c| c.policy_followed).count();
+    rows.push(row("policy_followed", "met", followed));
+    rows.push(row("policy_followed", "not_met", cases.len() - followed));
+    rows.push(row("cases", "in_year", cases.len()));
+    rows
 }
 
 #[cfg(test)]

@@ -1,22 +1,22 @@
 //! The committee paper's plain-English summary: a few short sentences built from the summary
-//! table, saying "fewer than 5" wherever the edition withholds a count.
+//! table, saying "a withheld number" wherever the edition withholds a count.
 
 use api::reports::model::{Figure, SUPPRESSED_TEXT, SummaryRow};
 
-/// `12 Stage 1 warnings`, `1 Stage 1 warning`, `fewer than 5 Stage 1 warnings`.
+/// `12 Stage 1 warnings`, `1 Stage 1 warning`, `a withheld number of Stage 1 warnings`.
 fn quantity(count: Option<i64>, singular: &str, plural: &str) -> String {
     match count {
         Some(1) => format!("1 {singular}"),
         Some(n) => format!("{n} {plural}"),
-        None => format!("{SUPPRESSED_TEXT} {plural}"),
+        None => format!("a {SUPPRESSED_TEXT} number of {plural}"),
     }
 }
 
 fn number(count: Option<i64>) -> String {
-    count.map_or_else(|| SUPPRESSED_TEXT.to_string(), |n| n.to_string())
+    count.map_or_else(|| format!("a {SUPPRESSED_TEXT} number"), |n| n.to_string())
 }
 
-/// `up from 9 in 2023-24`, `down from …`, `the same as …`, or `compared with fewer than 5 …`.
+/// `up from 9 in 2023-24`, `down from …`, `the same as …`, or `compared with a withheld number …`.
 fn change(figure: &Figure, previous_label: &str) -> String {
     let previous = number(figure.previous_count);
     match (figure.count, figure.previous_count) {
@@ -128,7 +128,7 @@ mod tests {
     }
 
     #[test]
-    fn says_fewer_than_five_for_withheld_counts() {
+    fn says_a_withheld_number_for_withheld_counts() {
         let summary = vec![
             row("reports", Some(12), Some(9)),
             row("stage_1_warnings", None, Some(7)),
@@ -137,7 +137,7 @@ mod tests {
         assert!((3..=6).contains(&text.len()));
         assert!(text[0].contains("12 reports"));
         assert!(text[0].contains("up from 9 in 2023-24"));
-        assert!(text[2].contains("fewer than 5 Stage 1 warnings"));
+        assert!(text[2].contains("a withheld number of Stage 1 warnings"));
         assert!(text[2].contains("compared with 7 in 2023-24"));
     }
 }
