@@ -418,6 +418,54 @@ db_tests! {
         );
     }
 
+    /// A failed run is recorded with its error and audited, and `/metrics` shows it failed with
+    /// no success yet; the next slot is claimed as usual.
+    async fn a_failed_run_is_recorded_audited_and_shown(app) {
+        let db = connect(&app).await;
+        let claim = ledger::claim(&db, ScheduledJob::Retention, slot(2), "w1", Duration::from_secs(30))
+            .await
+            .expect("claim")
+            .expect("a fresh slot");
+        assert!(ledger::finish(&db, &claim, &Err("the database went away".into())).await.expect("finish"));
+        let recorded = runs(&app.db, ScheduledJob::Retention).await;
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].status, ScheduledRunStatus::Failed);
+        assert_eq!(recorded[0].error.as_deref(), Some("the database went away"));
+        assert_eq!(recorded[0].rows_touched, None);
+        let event = entities::audit_event::Entity::find()
+            .filter(entities::audit_event::Column::Action.eq("scheduler.run"))
+            .one(&app.db)
+            .await
+            .expect("read audit")
+            .expect("audited");
+        let after = event.after.expect("a payload");
+        assert_eq!(after["status"], "failed");
+        assert_eq!(after["error"], "the database went away");
+        assert_eq!(after["job"], "retention");
+
+        let metrics = app.get("/metrics").await.text().await.expect("text");
+        for line in [
+            "upc_scheduled_job_last_status{job=\"retention\",status=\"failed\"} 1",
+            "upc_scheduled_job_last_status{job=\"retention\",status=\"succeeded\"} 0",
+        ] {
+            assert!(metrics.contains(line), "no `{line}` in:\n{metrics}");
+        }
+        assert!(
+            !metrics.contains("upc_scheduled_job_last_success_timestamp_seconds{job=\"retention\"}"),
+            "no success yet"
+        );
+        let next = ledger::claim(
+            &db,
+            ScheduledJob::Retention,
+            slot(2) + chrono::Duration::days(1),
+            "w1",
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("claim");
+        assert!(next.is_some(), "the next slot is claimed as usual");
+    }
+
     /// Two `upc-worker run` processes start at once with the same schedule: the latest missed
     /// slot is run on start-up, by one of them only.
     async fn two_worker_processes_run_the_missed_slot_once(app) {
