@@ -84,6 +84,11 @@ settings_table! {
     "worker_shutdown_grace_seconds" => "UPC_WORKER_SHUTDOWN_GRACE_SECONDS", "30", "On SIGTERM or Ctrl-C: longest a worker waits for its running job to finish before handing it back to the queue.";
     "retention_years_after_restriction" => "UPC_RETENTION_YEARS_AFTER_RESTRICTION", "6", "Retention: a closed case is anonymised this many whole years after its last restriction or exclusion ended (1–100).";
     "retention_years_after_closure" => "UPC_RETENTION_YEARS_AFTER_CLOSURE", "2", "Retention: a case closed without any restriction or exclusion is anonymised this many whole years after it closed (1–100).";
+    // --- the worker's scheduler (issue 20): cron expressions in UTC, or `off`
+    "schedule_retention" => "UPC_SCHEDULE_RETENTION", "0 2 * * *", "When the worker applies the retention schedule: a cron expression (minute hour day-of-month month day-of-week, UTC), or `off`.";
+    "schedule_case_endings" => "UPC_SCHEDULE_CASE_ENDINGS", "0 1 * * *", "When the worker closes Stage 1 cases whose warning period has lapsed: a cron expression (UTC), or `off`.";
+    "schedule_review_reminders" => "UPC_SCHEDULE_REVIEW_REMINDERS", "0 6 * * *", "When the worker reminds service teams of restriction reviews falling due: a cron expression (UTC), or `off`.";
+    "review_reminder_days" => "UPC_REVIEW_REMINDER_DAYS", "14", "Review reminders: a restriction whose review is due within this many days (0–366), or overdue, gets one reminder per review date.";
 }
 
 /// Where appeals go, from section 6.1 of the policy.
@@ -692,8 +697,9 @@ impl Operations {
     }
 }
 
-/// The reporting worker's queue settings (issue 6): `worker_*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The reporting worker's queue settings (issue 6): `worker_*`; and its scheduler's (issue 20):
+/// `schedule_*`, `review_reminder_days`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerSettings {
     /// How often an idle worker looks for a job, in milliseconds.
     pub poll_ms: u64,
@@ -703,6 +709,108 @@ pub struct WorkerSettings {
     pub retry_base_seconds: u64,
     /// Longest wait for the running job at shutdown, in seconds.
     pub shutdown_grace_seconds: u64,
+    /// When the scheduler applies the retention schedule.
+    pub schedule_retention: JobSchedule,
+    /// When it closes lapsed Stage 1 cases.
+    pub schedule_case_endings: JobSchedule,
+    /// When it writes review reminders.
+    pub schedule_review_reminders: JobSchedule,
+    /// Remind of reviews due within this many days (0–366).
+    pub review_reminder_days: u32,
+}
+
+/// When a recurring job of the worker's scheduler runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobSchedule {
+    /// Never (the setting is `off`).
+    Off,
+    /// At the fire times of a cron expression, in UTC.
+    Cron {
+        /// The expression as the setting gives it.
+        expression: String,
+        /// As parsed.
+        schedule: Box<cron::Schedule>,
+    },
+}
+
+impl JobSchedule {
+    /// `off`, or a cron expression of five fields (minute, hour, day of month, month, day of
+    /// week; as in crontab) or six (seconds first), or `@daily`, `@hourly`, `@weekly`,
+    /// `@monthly`, `@yearly`. Times are UTC.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("off") {
+            return Ok(JobSchedule::Off);
+        }
+        let fields = text.split_whitespace().count();
+        let expression = if text.starts_with('@') {
+            text.to_string()
+        } else if fields == 5 {
+            format!("0 {text}")
+        } else if fields == 6 {
+            text.to_string()
+        } else {
+            return Err(format!(
+                "`{text}` is not a cron expression: give five fields (minute hour day-of-month month day-of-week, e.g. `0 2 * * *` for 02:00 UTC daily), or `off`"
+            ));
+        };
+        expression
+            .parse::<cron::Schedule>()
+            .map(|s| JobSchedule::Cron {
+                expression: text.to_string(),
+                schedule: Box::new(s),
+            })
+            .map_err(|e| {
+                format!(
+                    "`{text}` is not a cron expression ({e}): give five fields (minute hour day-of-month month day-of-week, e.g. `0 2 * * *` for 02:00 UTC daily), or `off`"
+                )
+            })
+    }
+
+    /// The first fire time strictly after `after`; `None` when off (or never again).
+    pub fn next_after(
+        &self,
+        after: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            JobSchedule::Off => None,
+            JobSchedule::Cron { schedule, .. } => schedule.after(&after).next(),
+        }
+    }
+
+    /// The latest fire time at or before `at`; `None` when off (or never yet).
+    pub fn latest_at_or_before(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            JobSchedule::Off => None,
+            // Fire times are whole seconds: the one before the next whole second after `at`.
+            JobSchedule::Cron { schedule, .. } => {
+                let bound =
+                    chrono::SubsecRound::trunc_subsecs(at, 0) + chrono::Duration::seconds(1);
+                schedule.after(&bound).next_back().filter(|t| *t <= at)
+            }
+        }
+    }
+
+    /// As the setting is written: `off`, or the expression.
+    pub fn describe(&self) -> &str {
+        match self {
+            JobSchedule::Off => "off",
+            JobSchedule::Cron { expression, .. } => expression,
+        }
+    }
+}
+
+/// A `schedule_*` setting, with its default.
+fn job_schedule(
+    raw: &BTreeMap<&'static str, Raw>,
+    key: &str,
+    default: &str,
+) -> Result<JobSchedule, ConfigError> {
+    let text = string(raw, key)?.unwrap_or_else(|| default.to_string());
+    JobSchedule::parse(&text).map_err(|why| invalid(raw, key, &why))
 }
 
 impl WorkerSettings {
@@ -727,11 +835,23 @@ impl WorkerSettings {
                 "must be from 0 to 86400 seconds",
             ));
         }
+        let review_reminder_days: u32 = number(raw, "review_reminder_days")?.unwrap_or(14);
+        if review_reminder_days > 366 {
+            return Err(invalid(
+                raw,
+                "review_reminder_days",
+                "must be from 0 to 366 days",
+            ));
+        }
         Ok(Self {
             poll_ms,
             lease_seconds,
             retry_base_seconds,
             shutdown_grace_seconds: number(raw, "worker_shutdown_grace_seconds")?.unwrap_or(30),
+            schedule_retention: job_schedule(raw, "schedule_retention", "0 2 * * *")?,
+            schedule_case_endings: job_schedule(raw, "schedule_case_endings", "0 1 * * *")?,
+            schedule_review_reminders: job_schedule(raw, "schedule_review_reminders", "0 6 * * *")?,
+            review_reminder_days,
         })
     }
 }
@@ -992,6 +1112,59 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(off.graphql.max_batch, 100);
+    }
+
+    #[test]
+    fn schedules_default_to_nightly_and_bad_ones_name_the_setting() {
+        use chrono::TimeZone;
+        let s = Settings::from_vars(vars(&[])).unwrap();
+        let at = chrono::Utc.with_ymd_and_hms(2026, 12, 6, 3, 0, 0).unwrap();
+        let day = |h| chrono::Utc.with_ymd_and_hms(2026, 12, 6, h, 0, 0).unwrap();
+        let next_day = |h| chrono::Utc.with_ymd_and_hms(2026, 12, 7, h, 0, 0).unwrap();
+        assert_eq!(
+            s.worker.schedule_retention.next_after(at),
+            Some(next_day(2))
+        );
+        assert_eq!(
+            s.worker.schedule_case_endings.next_after(at),
+            Some(next_day(1))
+        );
+        assert_eq!(
+            s.worker.schedule_review_reminders.next_after(at),
+            Some(day(6))
+        );
+        assert_eq!(
+            s.worker.schedule_retention.latest_at_or_before(at),
+            Some(day(2))
+        );
+        assert_eq!(
+            s.worker.schedule_retention.latest_at_or_before(day(2)),
+            Some(day(2)),
+            "a fire time is at or before itself"
+        );
+        assert_eq!(s.worker.review_reminder_days, 14);
+        let off = Settings::from_vars(vars(&[("UPC_SCHEDULE_RETENTION", "off")])).unwrap();
+        assert_eq!(off.worker.schedule_retention, JobSchedule::Off);
+        assert_eq!(off.worker.schedule_retention.next_after(at), None);
+        let hourly = Settings::from_vars(vars(&[(
+            "UPC_SCHEDULE_REVIEW_REMINDERS",
+            "30 * * * MON-FRI",
+        )]))
+        .unwrap();
+        assert_eq!(
+            hourly.worker.schedule_review_reminders.next_after(at),
+            Some(chrono::Utc.with_ymd_and_hms(2026, 12, 7, 0, 30, 0).unwrap()),
+            "6 December 2026 is a Sunday"
+        );
+        for (key, value) in [
+            ("UPC_SCHEDULE_RETENTION", "every night"),
+            ("UPC_SCHEDULE_CASE_ENDINGS", "0 25 * * *"),
+            ("UPC_SCHEDULE_REVIEW_REMINDERS", "* *"),
+            ("UPC_REVIEW_REMINDER_DAYS", "367"),
+        ] {
+            let err = Settings::from_vars(vars(&[(key, value)])).unwrap_err();
+            assert!(err.0.contains(key), "{key}={value}: {err}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Prometheus metrics served at `/metrics`: requests and their latency by GraphQL operation,
-//! HTTP answers by status, rate-limit refusals, the database pool and the report job queue.
+//! HTTP answers by status, rate-limit refusals, the database pool, the report job queue and the
+//! worker's scheduled jobs (read from `scheduled_run` at each scrape).
 //!
 //! Labels only ever hold values from a closed set (route names, status codes, root field names
 //! of the schema that passed validation), never anything a client can invent, so a hostile client
@@ -25,6 +26,10 @@ pub struct Metrics {
     db_up: IntGauge,
     report_jobs: IntGaugeVec,
     db_statements: IntCounterVec,
+    scheduled_last_run: IntGaugeVec,
+    scheduled_last_success: IntGaugeVec,
+    scheduled_rows: IntGaugeVec,
+    scheduled_status: IntGaugeVec,
 }
 
 /// What one GraphQL operation did, for the metrics.
@@ -127,8 +132,35 @@ impl Metrics {
             &["outcome"],
         )
         .expect("metric");
+        let scheduled = |name: &str, help: &str, labels: &[&str]| {
+            IntGaugeVec::new(Opts::new(name, help), labels).expect("metric")
+        };
+        let scheduled_last_run = scheduled(
+            "upc_scheduled_job_last_run_timestamp_seconds",
+            "When the latest run of a scheduled job started (Unix time), by job.",
+            &["job"],
+        );
+        let scheduled_last_success = scheduled(
+            "upc_scheduled_job_last_success_timestamp_seconds",
+            "When the latest successful run of a scheduled job finished (Unix time), by job.",
+            &["job"],
+        );
+        let scheduled_rows = scheduled(
+            "upc_scheduled_job_rows_touched",
+            "Rows the latest successful run of a scheduled job changed or wrote, by job.",
+            &["job"],
+        );
+        let scheduled_status = scheduled(
+            "upc_scheduled_job_last_status",
+            "1 for the status of the latest run of a scheduled job (running, succeeded, failed), 0 for the others.",
+            &["job", "status"],
+        );
         for c in [
             Box::new(http_responses.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(scheduled_last_run.clone()),
+            Box::new(scheduled_last_success.clone()),
+            Box::new(scheduled_rows.clone()),
+            Box::new(scheduled_status.clone()),
             Box::new(db_statements.clone()),
             Box::new(graphql_operations.clone()),
             Box::new(graphql_duration.clone()),
@@ -151,6 +183,10 @@ impl Metrics {
             db_up,
             report_jobs,
             db_statements,
+            scheduled_last_run,
+            scheduled_last_success,
+            scheduled_rows,
+            scheduled_status,
         }
     }
 }
@@ -205,20 +241,49 @@ impl Metrics {
     /// `upc_db_up` is 0 and the queue depth keeps its last value.
     pub async fn render(&self, db: &DatabaseConnection, pool_max: u32) -> String {
         self.refresh_pool(db, pool_max);
-        let queue = tokio::time::timeout(Duration::from_secs(2), queue_depth(db)).await;
-        match queue {
-            Ok(Ok((queued, running))) => {
+        let read =
+            async { Ok::<_, sea_orm::DbErr>((queue_depth(db).await?, latest_runs(db).await?)) };
+        match tokio::time::timeout(Duration::from_secs(2), read).await {
+            Ok(Ok(((queued, running), runs))) => {
                 self.db_up.set(1);
                 self.report_jobs.with_label_values(&["queued"]).set(queued);
                 self.report_jobs
                     .with_label_values(&["running"])
                     .set(running);
+                self.set_scheduled(&runs);
             }
             _ => self.db_up.set(0),
         }
         TextEncoder::new()
             .encode_to_string(&self.registry.gather())
             .unwrap_or_default()
+    }
+
+    /// The scheduled-job gauges from each job's latest run and latest success. A job that never
+    /// ran has no series.
+    fn set_scheduled(&self, runs: &[LatestRuns]) {
+        use entities::enums::ScheduledRunStatus;
+        for latest in runs {
+            let job = latest.job.as_str();
+            if let Some(run) = &latest.last {
+                self.scheduled_last_run
+                    .with_label_values(&[job])
+                    .set(run.started_at.timestamp());
+                for status in ScheduledRunStatus::ALL {
+                    self.scheduled_status
+                        .with_label_values(&[job, status.as_str()])
+                        .set(i64::from(run.status == *status));
+                }
+            }
+            if let Some(run) = &latest.success {
+                self.scheduled_last_success
+                    .with_label_values(&[job])
+                    .set(run.finished_at.unwrap_or(run.started_at).timestamp());
+                self.scheduled_rows
+                    .with_label_values(&[job])
+                    .set(run.rows_touched.unwrap_or(0));
+            }
+        }
     }
 
     fn refresh_pool(&self, db: &DatabaseConnection, pool_max: u32) {
@@ -260,4 +325,39 @@ async fn queue_depth(db: &DatabaseConnection) -> Result<(i64, i64), sea_orm::DbE
         i64::try_from(queued).unwrap_or(i64::MAX),
         i64::try_from(running).unwrap_or(i64::MAX),
     ))
+}
+
+/// One scheduled job's latest run and latest successful run.
+struct LatestRuns {
+    job: entities::enums::ScheduledJob,
+    last: Option<entities::scheduled_run::Model>,
+    success: Option<entities::scheduled_run::Model>,
+}
+
+/// The latest run and latest success of every scheduled job (two indexed reads per job; the
+/// label values come from the closed set of jobs, never from the table).
+async fn latest_runs(db: &DatabaseConnection) -> Result<Vec<LatestRuns>, sea_orm::DbErr> {
+    use entities::enums::{ScheduledJob, ScheduledRunStatus};
+    use entities::scheduled_run;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let mut all = Vec::with_capacity(ScheduledJob::ALL.len());
+    for job in ScheduledJob::ALL {
+        let newest = || {
+            scheduled_run::Entity::find()
+                .filter(scheduled_run::Column::Job.eq(*job))
+                .order_by_desc(scheduled_run::Column::Slot)
+                .order_by_desc(scheduled_run::Column::Id)
+        };
+        let last = newest().one(db).await?;
+        let success = newest()
+            .filter(scheduled_run::Column::Status.eq(ScheduledRunStatus::Succeeded))
+            .one(db)
+            .await?;
+        all.push(LatestRuns {
+            job: *job,
+            last,
+            success,
+        });
+    }
+    Ok(all)
 }

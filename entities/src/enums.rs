@@ -444,6 +444,30 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// A recurring job the worker's scheduler runs (issue 20).
+    ScheduledJob {
+        /// The retention schedule: anonymise what is due (`worker/src/retention`).
+        Retention => "retention",
+        /// Close the Stage 1 cases whose warning period has lapsed.
+        CaseEndings => "case_endings",
+        /// Tell service teams of restriction reviews falling due (7.1).
+        ReviewReminders => "review_reminders",
+    }
+}
+
+text_enum! {
+    /// How a scheduled run stands.
+    ScheduledRunStatus {
+        /// Claimed by a worker, under its lease.
+        Running => "running",
+        /// Finished without error.
+        Succeeded => "succeeded",
+        /// Finished with an error (recorded on the run).
+        Failed => "failed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -517,6 +541,8 @@ mod tests {
         spellings_agree(ReportJobStatus::ALL);
         spellings_agree(DisposalEntity::ALL);
         spellings_agree(DisposalRule::ALL);
+        spellings_agree(ScheduledJob::ALL);
+        spellings_agree(ScheduledRunStatus::ALL);
     }
 
     #[test]

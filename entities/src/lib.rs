@@ -40,6 +40,7 @@ pub mod report_job;
 pub mod representative;
 pub mod restriction;
 pub mod review;
+pub mod scheduled_run;
 pub mod service;
 pub mod staff_member;
 pub mod staff_member_service;

@@ -27,6 +27,10 @@ pub enum AlertEvent {
     /// It was lifted (by the Group Director, or on review).
     #[sea_orm(string_value = "lifted")]
     Lifted,
+    /// Its review falls due soon or is overdue (7.1): a reminder from the worker's scheduler,
+    /// written once per restriction and review date.
+    #[sea_orm(string_value = "review_due")]
+    ReviewDue,
 }
 
 impl AlertEvent {
@@ -37,6 +41,7 @@ impl AlertEvent {
         Self::Extended,
         Self::MadePermanent,
         Self::Lifted,
+        Self::ReviewDue,
     ];
 
     /// The value as stored and as the API gives it.
@@ -47,6 +52,7 @@ impl AlertEvent {
             Self::Extended => "extended",
             Self::MadePermanent => "made_permanent",
             Self::Lifted => "lifted",
+            Self::ReviewDue => "review_due",
         }
     }
 }
@@ -83,6 +89,9 @@ pub struct Model {
     pub created_by: String,
     /// When.
     pub created_at: DateTimeUtc,
+    /// For a `review_due` reminder, the review date it is about (unique per restriction with
+    /// the event); empty for every other event.
+    pub review_due_on: Option<Date>,
 }
 
 /// The records this one refers to by foreign key.

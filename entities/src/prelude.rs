@@ -40,6 +40,7 @@ pub use crate::report_job::Entity as ReportJob;
 pub use crate::representative::Entity as Representative;
 pub use crate::restriction::Entity as Restriction;
 pub use crate::review::Entity as Review;
+pub use crate::scheduled_run::Entity as ScheduledRun;
 pub use crate::service::Entity as Service;
 pub use crate::staff_member::Entity as StaffMember;
 pub use crate::staff_member_service::Entity as StaffMemberService;

@@ -78,6 +78,7 @@ async fn every_entity_reads_from_the_migrated_schema() {
     assert_readable!(db, read, HarassmentReferralCall);
     assert_readable!(db, read, AccessRecord);
     assert_readable!(db, read, Disposal);
+    assert_readable!(db, read, ScheduledRun);
     let mut tables = migration::table_names();
     tables.sort_unstable();
     read.sort_unstable();
@@ -155,6 +156,16 @@ async fn enum_checks_list_exactly_the_rust_values() {
             "disposal",
             "rule",
             stored(entities::enums::DisposalRule::ALL),
+        ),
+        (
+            "scheduled_run",
+            "job",
+            stored(entities::enums::ScheduledJob::ALL),
+        ),
+        (
+            "scheduled_run",
+            "status",
+            stored(entities::enums::ScheduledRunStatus::ALL),
         ),
         (
             "notification",

@@ -17,6 +17,7 @@ mod m20261128_000008_access_record;
 mod m20261128_000009_desk_indexes;
 mod m20261128_000010_report_queue;
 mod m20261128_000011_retention;
+mod m20261206_000012_scheduler;
 mod m20261206_000014_client_address;
 mod new_table;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_desk_indexes::Migration),
             Box::new(m20261128_000010_report_queue::Migration),
             Box::new(m20261128_000011_retention::Migration),
+            Box::new(m20261206_000012_scheduler::Migration),
             Box::new(m20261206_000014_client_address::Migration),
         ]
     }
@@ -52,6 +54,7 @@ pub fn table_names() -> Vec<&'static str> {
     names.extend_from_slice(m20261128_000006_health_and_safety::TABLE_NAMES);
     names.extend_from_slice(m20261128_000008_access_record::TABLE_NAMES);
     names.extend_from_slice(m20261128_000011_retention::TABLE_NAMES);
+    names.extend_from_slice(m20261206_000012_scheduler::TABLE_NAMES);
     names
 }
 

@@ -14,8 +14,9 @@ pub struct Migration;
 /// The tables this migration creates.
 pub(crate) const TABLE_NAMES: &[&str] = &["notification", "notification_read"];
 
-/// What happened to a restriction (the stored spelling of `entities::notification::AlertEvent`).
-const EVENTS: &[&str] = &["imposed", "varied", "extended", "made_permanent", "lifted"];
+/// What happened to a restriction (the stored spelling of `entities::notification::AlertEvent`),
+/// as of this migration (`m20261206_000012_scheduler` adds `review_due`).
+pub(crate) const EVENTS: &[&str] = &["imposed", "varied", "extended", "made_permanent", "lifted"];
 
 /// The restriction kinds of 5.3 (the stored spelling of `RestrictionKind`).
 const KINDS: &[&str] = &[
@@ -30,13 +31,13 @@ const KINDS: &[&str] = &[
 
 /// One alert to a service team about one restriction. It holds no customer name and no free
 /// text: the case reference, the restriction's kind and dates, and what happened. Rows are never
-/// updated; they go with their case.
-fn notification() -> NewTable {
+/// updated; they go with their case. `events`: the values `event` may take.
+pub(crate) fn notification(events: &[&str]) -> NewTable {
     NewTable::append_only("notification")
         .reference("service_id", "service")
         .reference_cascade("case_id", "upc_case")
         .reference_cascade("restriction_id", "restriction")
-        .col(one_of("event", EVENTS))
+        .col(one_of("event", events))
         .col(one_of("restriction_kind", KINDS))
         .col(string("case_reference"))
         .col(date("starts_on"))
@@ -48,7 +49,7 @@ fn notification() -> NewTable {
 }
 
 /// A user has read a notification: at most one row per notification and user.
-fn notification_read() -> NewTable {
+pub(crate) fn notification_read() -> NewTable {
     NewTable::append_only("notification_read")
         .reference_cascade("notification_id", "notification")
         .col(string("user_sub"))
@@ -60,7 +61,7 @@ fn notification_read() -> NewTable {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [notification(), notification_read()] {
+        for table in [notification(EVENTS), notification_read()] {
             let (create, indexes) = table.finish();
             manager.create_table(create).await?;
             for index in indexes {

@@ -26,9 +26,10 @@ pub struct Cli {
 /// The commands of `upc-worker`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run until SIGTERM or Ctrl-C, processing report jobs from the database queue. On the
-    /// signal, no new job is claimed; the running one may finish within
-    /// `worker_shutdown_grace_seconds`, else it is handed back to the queue. Exits 0.
+    /// Run until SIGTERM or Ctrl-C, processing report jobs from the database queue and running
+    /// the scheduled jobs (`schedule_*` settings) at their times. On the signal, no new job is
+    /// claimed; the running one may finish within `worker_shutdown_grace_seconds`, else it is
+    /// handed back to the queue (a scheduled run: given up for another worker). Exits 0.
     Run(RunArgs),
     /// Claim one due report job, run it and exit (0 when it is done, or when nothing was due;
     /// 1 when it failed).
@@ -37,8 +38,18 @@ pub enum Command {
     Report(ReportArgs),
     /// Apply the retention schedule now (anonymise what is due), or list it with `--dry-run`.
     Retention(crate::retention::command::RetentionArgs),
+    /// Print each scheduled job's setting and its next fire times (UTC), then exit.
+    Schedule(ScheduleArgs),
     /// Check that the database is reachable and fully migrated, then exit.
     Check,
+}
+
+/// Options of `schedule`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScheduleArgs {
+    /// How many fire times to list per job.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub count: u16,
 }
 
 /// Options of `run` and `once`.
@@ -92,6 +103,9 @@ pub async fn execute(cli: Cli) -> ExitCode {
         Err(e) => return fail(&e),
     };
     api::telemetry::init(&settings.log, settings.log_format);
+    if let Command::Schedule(args) = &cli.command {
+        return print_schedule(&settings, args);
+    }
     let db = match crate::startup::open_migrated(&settings).await {
         Ok(db) => db,
         Err(e) => return fail(&format!("{e:#}")),
@@ -110,9 +124,18 @@ pub async fn execute(cli: Cli) -> ExitCode {
             let job = AnnualReportJob {
                 year_start_month: settings.reporting_year_start_month,
             };
-            runner::run(&db, &runner, &job, stop).await;
+            let scheduler = crate::scheduler::SchedulerSettings {
+                worker_id: runner.worker_id.clone(),
+                ..crate::scheduler::SchedulerSettings::from_settings(&settings)
+            };
+            tokio::join!(
+                runner::run(&db, &runner, &job, stop.clone()),
+                crate::scheduler::run(&db, &scheduler, stop),
+            );
             ExitCode::SUCCESS
         }
+        // Answered before the database is opened.
+        Command::Schedule(args) => print_schedule(&settings, &args),
         Command::Once(args) => once(&db, &settings, &args).await,
         Command::Retention(args) => {
             let schedule = crate::retention::Schedule::from_settings(&settings);
@@ -141,6 +164,27 @@ fn runner_settings(settings: &Settings, args: &RunArgs) -> RunnerSettings {
         .test_pause_in_job_ms
         .map(std::time::Duration::from_millis);
     runner
+}
+
+/// `upc-worker schedule`: one line per job, `job<TAB>setting<TAB>next fire times`.
+fn print_schedule(settings: &Settings, args: &ScheduleArgs) -> ExitCode {
+    let scheduler = crate::scheduler::SchedulerSettings::from_settings(settings);
+    let now = chrono::Utc::now();
+    for (job, setting, times) in
+        crate::scheduler::upcoming(&scheduler, now, usize::from(args.count))
+    {
+        let times: Vec<String> = times
+            .iter()
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .collect();
+        let next = if times.is_empty() {
+            "never".to_string()
+        } else {
+            times.join(" ")
+        };
+        println!("{}\t{setting}\t{next}", job.as_str());
+    }
+    ExitCode::SUCCESS
 }
 
 /// `upc-worker once`.

@@ -242,6 +242,8 @@ impl Job for FakeJob {
 // ---------------------------------------------------------------- processes
 
 /// `upc-worker <args>` against the test's database, with `env` added; stdout and stderr piped.
+/// The scheduled jobs are off: these tests are about the report queue (`tests/scheduler.rs`
+/// covers the scheduler).
 fn worker_process(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Child {
     let mut command = Command::new(WORKER);
     command.args(args);
@@ -255,7 +257,10 @@ fn worker_process(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Child {
         .env("UPC_DATA_DIR", &app.data_dir)
         .env("UPC_RUN_MIGRATIONS", "false")
         .env("UPC_LOG", "info,sqlx=warn,sea_orm=warn")
-        .env("UPC_WORKER_POLL_MS", "100");
+        .env("UPC_WORKER_POLL_MS", "100")
+        .env("UPC_SCHEDULE_RETENTION", "off")
+        .env("UPC_SCHEDULE_CASE_ENDINGS", "off")
+        .env("UPC_SCHEDULE_REVIEW_REMINDERS", "off");
     for (k, v) in env {
         command.env(k, v);
     }
@@ -876,7 +881,8 @@ async fn two_worker_processes_share_the_postgres_queue() {
 
 /// The embedded quick start (`cargo run --bin upc`): `upc` accepts `upc-api`'s commands
 /// (`migrate`, `demo-data`), and under `serve` (the default) it serves the API and runs report
-/// jobs in-process on the same SQLite database, stopping cleanly with the server on SIGTERM.
+/// jobs and the scheduled jobs in-process on the same SQLite database, stopping cleanly with the
+/// server on SIGTERM.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upc_serves_and_runs_report_jobs_in_process() {
     const UPC: &str = env!("CARGO_BIN_EXE_upc");
@@ -921,6 +927,24 @@ async fn upc_serves_and_runs_report_jobs_in_process() {
         || async {
             let j = job(&db, id).await;
             j.status == ReportJobStatus::Done || j.status == ReportJobStatus::Failed
+        },
+    )
+    .await;
+    // The in-process scheduler ran the latest review-reminder slot on start-up.
+    wait_for(
+        Duration::from_secs(60),
+        "the in-process scheduler to run the review reminders",
+        || async {
+            entities::scheduled_run::Entity::find()
+                .filter(sea_orm::ColumnTrait::eq(
+                    &entities::scheduled_run::Column::Job,
+                    entities::enums::ScheduledJob::ReviewReminders,
+                ))
+                .all(&db)
+                .await
+                .expect("read runs")
+                .iter()
+                .any(|r| r.status == entities::enums::ScheduledRunStatus::Succeeded)
         },
     )
     .await;

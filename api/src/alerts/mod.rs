@@ -138,6 +138,47 @@ pub async fn record(
     event: AlertEvent,
     r: &restriction::Model,
 ) -> ApiResult<Alert> {
+    insert(txn, actor, case, event, r, None).await
+}
+
+/// Store a reminder that restriction `r`'s review is due on `r.review_due_on` (7.1), as
+/// [`record`] does, unless one was already written for that restriction and review date:
+/// `Ok(None)` then. A unique index on (restriction, event, review date) backs the check.
+pub async fn record_review_due(
+    txn: &DatabaseTransaction,
+    actor: &str,
+    case: &upc_case::Model,
+    r: &restriction::Model,
+) -> ApiResult<Option<Alert>> {
+    let already = notification::Entity::find()
+        .filter(notification::Column::RestrictionId.eq(r.id))
+        .filter(notification::Column::Event.eq(AlertEvent::ReviewDue))
+        .filter(notification::Column::ReviewDueOn.eq(r.review_due_on))
+        .one(txn)
+        .await?;
+    if already.is_some() {
+        return Ok(None);
+    }
+    insert(
+        txn,
+        actor,
+        case,
+        AlertEvent::ReviewDue,
+        r,
+        Some(r.review_due_on),
+    )
+    .await
+    .map(Some)
+}
+
+async fn insert(
+    txn: &DatabaseTransaction,
+    actor: &str,
+    case: &upc_case::Model,
+    event: AlertEvent,
+    r: &restriction::Model,
+    review_due_on: Option<chrono::NaiveDate>,
+) -> ApiResult<Alert> {
     let service_code = service::Entity::find_by_id(case.service_id)
         .one(txn)
         .await?
@@ -155,6 +196,7 @@ pub async fn record(
         summary: Set(summary(&case.reference, &service_code, event, r)),
         created_by: Set(actor.to_string()),
         created_at: Set(Utc::now()),
+        review_due_on: Set(review_due_on),
         ..Default::default()
     }
     .insert(txn)
@@ -186,6 +228,13 @@ pub fn summary(
         AlertEvent::Extended => "restriction extended",
         AlertEvent::MadePermanent => "restriction made permanent",
         AlertEvent::Lifted => "restriction lifted",
+        AlertEvent::ReviewDue => {
+            return format!(
+                "{reference} ({service}): review due on {}: {} (7.1). Arrange the review with Legal Services.",
+                r.review_due_on,
+                kind_words(r.kind)
+            );
+        }
     };
     let when = match event {
         AlertEvent::Lifted => match r.lifted_on {

@@ -517,6 +517,7 @@ pub const FIELDS: &[(&str, Access)] = &[
     ("Notification.endsOn", Access::Reachable),
     ("Notification.summary", Access::Reachable),
     ("Notification.createdAt", Access::Reachable),
+    ("Notification.reviewDueOn", Access::Reachable),
     ("Notification.readAt", Access::Reachable),
     ("BehaviourReport.id", Access::Reachable),
     ("BehaviourReport.behaviours", Access::Reachable),

@@ -31,7 +31,9 @@ pub struct Notification {
     /// Opaque id: pass it to `markNotificationRead`, or as `since` to `restrictionAlerts` to
     /// resume after it.
     pub id: ID,
-    /// What happened: `imposed`, `varied`, `extended`, `made_permanent` or `lifted`.
+    /// What happened: `imposed`, `varied`, `extended`, `made_permanent` or `lifted`; or
+    /// `review_due`, a reminder from the scheduler that the restriction's review is due soon
+    /// or overdue (7.1).
     pub event: String,
     /// The service whose team is told.
     pub service_code: String,
@@ -52,6 +54,8 @@ pub struct Notification {
     pub summary: String,
     /// When the change was made.
     pub created_at: DateTime<Utc>,
+    /// For `review_due`: the review date the reminder is about; null for other events.
+    pub review_due_on: Option<NaiveDate>,
     /// When you marked it read; null while unread.
     pub read_at: Option<DateTime<Utc>>,
 }
@@ -70,6 +74,7 @@ impl Notification {
             ends_on: n.ends_on,
             summary: n.summary,
             created_at: n.created_at,
+            review_due_on: n.review_due_on,
             read_at,
         }
     }
