@@ -17,6 +17,7 @@ mod m20261128_000008_access_record;
 mod m20261128_000009_desk_indexes;
 mod m20261128_000010_report_queue;
 mod m20261128_000011_retention;
+mod m20261206_000012_endings;
 mod new_table;
 
 /// Runs the UPC schema migrations in order.
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_desk_indexes::Migration),
             Box::new(m20261128_000010_report_queue::Migration),
             Box::new(m20261128_000011_retention::Migration),
+            Box::new(m20261206_000012_endings::Migration),
         ]
     }
 }

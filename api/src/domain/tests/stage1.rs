@@ -5,6 +5,7 @@ use entities::enums::{CaseStage, CaseStatus, LetterKind};
 
 use super::fixtures::*;
 use crate::calendar::Calendar;
+use crate::domain::lifecycle::LifecycleSettings;
 use crate::domain::outcome::{New, Row};
 use crate::domain::roles::Role;
 use crate::domain::stage1::{DetermineBehaviour, IssueWarning, determine, issue_warning};
@@ -87,6 +88,7 @@ fn a_warning_comes_after_the_determination_not_before_5_1() {
         warning(day(2026, 3, 6), day(2026, 3, 5)),
         &reported(),
         &Calendar::new([]),
+        &LifecycleSettings::default(),
         &head_of_service(),
         at(2026, 3, 6),
     )
@@ -111,6 +113,7 @@ fn only_the_head_of_service_issues_the_warning_5_1() {
         warning(day(2026, 3, 6), day(2026, 3, 5)),
         &determined(),
         &Calendar::new([]),
+        &LifecycleSettings::default(),
         &service_manager(),
         at(2026, 3, 6),
     )
@@ -126,6 +129,7 @@ fn the_appeal_window_is_fifteen_working_days_after_the_letter_skipping_christmas
         warning(day(2026, 12, 18), day(2026, 12, 17)),
         &determined(),
         &Calendar::new([]),
+        &LifecycleSettings::default(),
         &head_of_service(),
         at(2026, 12, 18),
     )
