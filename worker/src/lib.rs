@@ -2,6 +2,7 @@
 //! the Standards Committee (policy section 8).
 
 pub mod cli;
+pub mod endings;
 pub mod output;
 pub mod queue;
 pub mod report;
