@@ -1,10 +1,12 @@
 //! How a case ends ([`crate::domain::endings`]), run by the worker on a schedule: find the
 //! cases that may have ended with one cheap query, then close each in its own transaction.
 //!
-//! Safe to run at any time, as often as wanted, by several workers at once: a case is closed
-//! only if it is still as read (its version), so when two runs meet the same case one closes it
-//! and the other finds the version moved and skips it — no error, no second letter or audit
-//! event — and a case already closed is no longer a candidate. A second run closes nothing
+//! Safe to run at any time, as often as wanted, by several workers at once: each case's
+//! transaction first claims the case row (a write that changes nothing, so a second run waits
+//! for the first to finish with that case, then reads it as left), and the case is closed only
+//! if it is still as read (its version). When two runs meet the same case one closes it and the
+//! other finds it closed, or its version moved, and skips it — no error, no second letter or
+//! audit event. A case already closed is no longer a candidate, so a second run closes nothing
 //! the first did.
 
 use std::collections::BTreeSet;
@@ -12,7 +14,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Months, Utc};
 use entities::enums::{CaseStage, CaseStatus, RestrictionStatus, WarningStatus};
 use entities::{exclusion, restriction, stage_1_warning, upc_case};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -140,6 +142,21 @@ fn context(now: DateTime<Utc>) -> RequestContext {
 /// another run closed or changed it first (its version moved: skipped silently).
 async fn close_one(session: &Session<'_>, id: i64) -> ApiResult<Option<ClosedCase>> {
     let mut uow = session.begin(None).await?;
+    // Claim the case first with a write that changes nothing: on PostgreSQL it locks the row,
+    // so a second run waits here and then reads the case as the first left it; on SQLite it
+    // takes the write lock before anything is read, so the facts are never stale when written.
+    let claimed = upc_case::Entity::update_many()
+        .col_expr(
+            upc_case::Column::Version,
+            Expr::col(upc_case::Column::Version),
+        )
+        .filter(upc_case::Column::Id.eq(id))
+        .filter(upc_case::Column::Status.eq(CaseStatus::Open))
+        .exec(uow.txn())
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Ok(None);
+    }
     let Some(facts) = ending_facts(uow.txn(), id).await? else {
         return Ok(None);
     };
