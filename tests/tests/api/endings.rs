@@ -3,18 +3,19 @@
 //! the customer and an audit event; nothing more can be done on it (`logAppeal` is refused);
 //! running again, or twice at once, closes nothing more; a case with behaviour reported since
 //! its warning stays open; and a Stage 2 case whose restrictions all ended after review closes
-//! the same way. The cases are driven through HTTP; the run is the library call a scheduler
+//! the same way. A closed case falls due under the retention schedule. The cases are driven through HTTP; the run is the library call a scheduler
 //! makes, at a moment past the period.
 
 use api::auth::Role;
 use api::config::Settings;
 use api::domain::lifecycle::LifecycleSettings;
 use api::store::commands::endings::{EndingsRun, close_ended_cases};
-use chrono::{DateTime, Duration, Months, Utc};
+use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use entities::audit_event;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use tests::db_tests;
+use worker::retention::{Schedule, plan};
 
 use super::lifecycle::drive::*;
 
@@ -66,6 +67,19 @@ async fn closing_events(w: &World<'_>, case: &Value) -> Vec<audit_event::Model> 
         .all(&w.app.db)
         .await
         .expect("read the audit trail")
+}
+
+/// Whether the retention schedule (the defaults) makes case `reference` due on `day`.
+async fn due_for_retention(db: &DatabaseConnection, reference: &str, day: NaiveDate) -> bool {
+    let schedule = Schedule {
+        years_after_restriction: 6,
+        years_after_closure: 2,
+    };
+    plan(db, &schedule, day)
+        .await
+        .expect("the retention plan")
+        .iter()
+        .any(|d| d.case_reference == reference)
 }
 
 fn kinds(case: &Value) -> Vec<&str> {
@@ -156,6 +170,12 @@ db_tests! {
         assert!(second.closed.is_empty(), "{second:?}");
         assert_eq!(kinds(&read(&w, &quiet).await).len(), 2);
         assert_eq!(closing_events(&w, &quiet).await.len(), 1);
+
+        // Closed, the case falls due under the retention schedule: two years after closing.
+        let closed_on = later(13).date_naive();
+        let reference = quiet["reference"].as_str().unwrap_or_default();
+        assert!(!due_for_retention(&w.app.db, reference, closed_on + Months::new(12)).await);
+        assert!(due_for_retention(&w.app.db, reference, closed_on + Months::new(25)).await);
 
         let still = read(&w, &persistent).await;
         assert_eq!(still["status"], "open", "{still}");
