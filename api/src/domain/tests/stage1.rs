@@ -152,3 +152,29 @@ fn the_appeal_window_is_fifteen_working_days_after_the_letter_skipping_christmas
     assert_eq!(case.stage, CaseStage::Stage1Warning);
     assert_eq!(case.appeal_deadline.map(|d| d.year()), Some(2027));
 }
+
+#[test]
+fn the_warning_keeps_and_its_letter_gives_the_end_of_the_warning_period_5_1() {
+    let settings = LifecycleSettings {
+        warning_period_months: 6,
+        ..LifecycleSettings::default()
+    };
+    let out = issue_warning(
+        warning(day(2026, 8, 31), day(2026, 8, 28)),
+        &determined(),
+        &Calendar::new([]),
+        &settings,
+        &head_of_service(),
+        at(2026, 8, 31),
+    )
+    .unwrap();
+    let New::Row(Row::Warning(w)) = &out.created[0] else {
+        panic!("a warning is created: {out:?}");
+    };
+    // Six months from 31 August is the last day of February.
+    assert_eq!(w.period_ends_on, Some(day(2027, 2, 28)));
+    assert_eq!(
+        out.letters[0].content.warning_period_ends_on,
+        Some(day(2027, 2, 28))
+    );
+}
