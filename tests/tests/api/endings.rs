@@ -239,3 +239,93 @@ db_tests! {
         assert!(endings_run(&db, later(4)).await.closed.is_empty());
     }
 }
+
+/// Run `sql` on `db`.
+async fn exec(db: &DatabaseConnection, sql: &str) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared(sql).await.map(|_| ())
+}
+
+/// The endings migration on PostgreSQL with letters already stored: their kinds are kept, the
+/// new kind is accepted afterwards, other values are still refused, and the templates' unique
+/// index is back. (The same on SQLite is a unit test of the migration crate.)
+#[tokio::test]
+async fn letters_keep_their_kind_through_the_endings_migration_on_postgres() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    use tests::postgres;
+
+    let url = match postgres::empty_database().await {
+        Ok(url) => url,
+        Err(why) => {
+            assert!(
+                !postgres::required(),
+                "PostgreSQL required but unavailable: {why}"
+            );
+            eprintln!("\n!!!!!!!!!! PostgreSQL NOT TESTED: {why}\n");
+            return;
+        }
+    };
+    let db = Database::connect(url.as_str()).await.expect("connect");
+    let before = u32::try_from(Migrator::migrations().len() - 1).expect("a count");
+    Migrator::up(&db, Some(before))
+        .await
+        .expect("up to retention");
+    for sql in [
+        "INSERT INTO service (code, name) VALUES ('HOUSING', 'Housing')",
+        "INSERT INTO customer (reference, kind, display_name) VALUES ('C-000001', 'person', 'A Customer')",
+        "INSERT INTO upc_case (reference, customer_id, service_id, stage, status, opened_at) \
+         VALUES ('UPC-2026-0001', 1, 1, 'stage_1_warning', 'open', '2026-01-05T09:00:00+00:00')",
+        "INSERT INTO letter_template (kind, language, template_version, subject, body, created_by) \
+         VALUES ('review_outcome', 'en', 1, 'S', 'B', 'admin')",
+        "INSERT INTO letter (case_id, kind, language, subject, body_text, body_html, issued_at, issued_by) \
+         VALUES (1, 'appeal_outcome', 'en', 'S', 'B', '<p>B</p>', '2026-01-06T09:00:00+00:00', 'head')",
+    ] {
+        exec(&db, sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let letter = |kind: &str| {
+        format!(
+            "INSERT INTO letter (case_id, kind, language, subject, body_text, body_html, issued_at, issued_by) \
+             VALUES (1, '{kind}', 'en', 'S', 'B', '<p>B</p>', '2026-01-07T09:00:00+00:00', 'head')"
+        )
+    };
+    assert!(exec(&db, &letter("case_closed")).await.is_err());
+
+    Migrator::up(&db, None)
+        .await
+        .expect("the endings migration");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT kind FROM letter UNION ALL SELECT kind FROM letter_template",
+        ))
+        .await
+        .expect("read kinds");
+    let kinds: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).expect("a kind"))
+        .collect();
+    assert_eq!(kinds, vec!["appeal_outcome", "review_outcome"]);
+    exec(&db, &letter("case_closed"))
+        .await
+        .expect("the new kind is accepted");
+    assert!(exec(&db, &letter("postcard")).await.is_err());
+    assert!(
+        exec(
+            &db,
+            "INSERT INTO letter_template (kind, language, template_version, subject, body, created_by) \
+             VALUES ('review_outcome', 'en', 1, 'S', 'B', 'admin')"
+        )
+        .await
+        .is_err(),
+        "the unique index on kind, language and version is back"
+    );
+    exec(
+        &db,
+        "ALTER TABLE stage_1_warning DROP COLUMN period_ends_on",
+    )
+    .await
+    .expect("the warning period column exists");
+}
