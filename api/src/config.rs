@@ -50,6 +50,7 @@ settings_table! {
     "auth_services_claim" => "UPC_AUTH_SERVICES_CLAIM", "services", "Token claim holding the user's service codes; absent: the staff directory is used.";
     "auth_name_claim" => "UPC_AUTH_NAME_CLAIM", "name", "Token claim holding the user's display name.";
     "review_period_months" => "UPC_REVIEW_PERIOD_MONTHS", "12", "Months from a decision to restrict to its review (policy 7.1: never more than 12).";
+    "warning_period_months" => "UPC_WARNING_PERIOD_MONTHS", "12", "Months a Stage 1 warning runs from the date of its letter; with no further behaviour reported by then the case closes (1 to 24).";
     "reporting_year_start_month" => "UPC_REPORTING_YEAR_START_MONTH", "4", "First month of the reporting year (4 = April to March).";
     "legal_services_address" => "UPC_LEGAL_SERVICES_ADDRESS", "(policy 6.1 address)", "Where appeals are sent; printed in letters.";
     // --- hardening (issue 8): profile, limits, rate limits, operations
@@ -197,6 +198,8 @@ pub struct Settings {
     pub auth_name_claim: String,
     /// Review period in months (1–12).
     pub review_period_months: u32,
+    /// How long a Stage 1 warning runs from its letter's date, in months (1–24).
+    pub warning_period_months: u32,
     /// First month of the reporting year (1–12).
     pub reporting_year_start_month: u32,
     /// Legal Services' postal address for appeals.
@@ -359,6 +362,14 @@ impl Settings {
                 "must be from 1 to 12 (policy 7.1: a review no later than 12 months after the decision)",
             ));
         }
+        let warning_period_months = number(raw, "warning_period_months")?.unwrap_or(12);
+        if !(1..=24).contains(&warning_period_months) {
+            return Err(invalid(
+                raw,
+                "warning_period_months",
+                "must be from 1 to 24 (months a Stage 1 warning runs from the date of its letter)",
+            ));
+        }
         let reporting_year_start_month = number(raw, "reporting_year_start_month")?.unwrap_or(4);
         if !(1..=12).contains(&reporting_year_start_month) {
             return Err(invalid(
@@ -413,6 +424,7 @@ impl Settings {
                 .unwrap_or_else(|| "services".into()),
             auth_name_claim: string(raw, "auth_name_claim")?.unwrap_or_else(|| "name".into()),
             review_period_months,
+            warning_period_months,
             reporting_year_start_month,
             legal_services_address: string(raw, "legal_services_address")?
                 .unwrap_or_else(|| DEFAULT_LEGAL_SERVICES_ADDRESS.into()),
@@ -443,6 +455,16 @@ impl Settings {
                 }
             },
         })
+    }
+
+    /// The lifecycle settings the policy's steps (and the worker's endings run) need.
+    pub fn lifecycle(&self) -> crate::domain::lifecycle::LifecycleSettings {
+        crate::domain::lifecycle::LifecycleSettings {
+            review_period_months: self.review_period_months,
+            warning_period_months: self.warning_period_months,
+            legal_services_address: self.legal_services_address.clone(),
+            exclusion_temporary_max_days: self.operations.exclusion_temporary_max_days,
+        }
     }
 
     /// The authentication settings derived from these.
@@ -1027,6 +1049,26 @@ mod tests {
         assert!(Settings::from_vars(vars(&[("UPC_REVIEW_PERIOD_MONTHS", "0")])).is_err());
         let s = Settings::from_vars(vars(&[("UPC_REVIEW_PERIOD_MONTHS", "6")])).unwrap();
         assert_eq!(s.review_period_months, 6);
+    }
+
+    #[test]
+    fn warning_period_is_one_to_twenty_four_months() {
+        assert_eq!(
+            Settings::from_vars(vars(&[]))
+                .unwrap()
+                .warning_period_months,
+            12
+        );
+        let err = Settings::from_vars(vars(&[("UPC_WARNING_PERIOD_MONTHS", "25")])).unwrap_err();
+        assert!(
+            err.0.contains("UPC_WARNING_PERIOD_MONTHS (environment)"),
+            "{err}"
+        );
+        assert!(Settings::from_vars(vars(&[("UPC_WARNING_PERIOD_MONTHS", "0")])).is_err());
+        assert!(Settings::from_vars(vars(&[("UPC_WARNING_PERIOD_MONTHS", "a year")])).is_err());
+        let s = Settings::from_vars(vars(&[("UPC_WARNING_PERIOD_MONTHS", "6")])).unwrap();
+        assert_eq!(s.warning_period_months, 6);
+        assert_eq!(s.lifecycle().warning_period_months, 6);
     }
 
     #[test]

@@ -70,11 +70,7 @@ impl App {
         metrics.count_statements(&mut db);
         let schema = build_schema(
             db.clone(),
-            crate::domain::lifecycle::LifecycleSettings {
-                review_period_months: settings.review_period_months,
-                legal_services_address: settings.legal_services_address.clone(),
-                exclusion_temporary_max_days: settings.operations.exclusion_temporary_max_days,
-            },
+            settings.lifecycle(),
             &settings.graphql,
             crate::reports::jobs::ReportSettings {
                 year_start_month: settings.reporting_year_start_month,

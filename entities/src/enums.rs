@@ -396,6 +396,8 @@ text_enum! {
         ReviewOutcome => "review_outcome",
         /// Outcome of a determination on reported behaviour.
         DeterminationOutcome => "determination_outcome",
+        /// The case is closed: the warning period ended, or every restriction ended.
+        CaseClosed => "case_closed",
     }
 }
 

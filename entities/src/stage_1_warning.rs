@@ -37,6 +37,10 @@ pub struct Model {
     pub legal_services_notified_at: Option<DateTimeUtc>,
     /// Last day to appeal: 15 working days after the letter (6.1).
     pub appeal_deadline: Date,
+    /// Last day of the warning period, as the letter told the customer: with no further
+    /// behaviour reported by then, the case closes. Empty for warnings issued before it was
+    /// kept (then the period is counted from `letter_date` with the current setting).
+    pub period_ends_on: Option<Date>,
     /// Whether the warning stands.
     pub status: WarningStatus,
     /// Optimistic-concurrency version: starts at 1 and goes up by one on every update.

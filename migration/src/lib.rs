@@ -17,6 +17,7 @@ mod m20261128_000008_access_record;
 mod m20261128_000009_desk_indexes;
 mod m20261128_000010_report_queue;
 mod m20261128_000011_retention;
+mod m20261206_000012_endings;
 mod m20261206_000012_scheduler;
 mod m20261206_000014_client_address;
 mod new_table;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_desk_indexes::Migration),
             Box::new(m20261128_000010_report_queue::Migration),
             Box::new(m20261128_000011_retention::Migration),
+            Box::new(m20261206_000012_endings::Migration),
             Box::new(m20261206_000012_scheduler::Migration),
             Box::new(m20261206_000014_client_address::Migration),
         ]
@@ -111,6 +113,105 @@ mod tests {
 
         Migrator::up(&db, None).await.expect("second up");
         assert_eq!(existing_tables(&db).await, table_names());
+    }
+
+    #[tokio::test]
+    async fn letters_keep_their_kind_through_the_endings_migration() {
+        let db = fresh_database().await;
+        let before_endings = Migrator::migrations().len() as u32 - 1;
+        Migrator::up(&db, Some(before_endings))
+            .await
+            .expect("up to retention");
+        insert(
+            &db,
+            "service",
+            &[("code", text("HOUSING")), ("name", text("Housing"))],
+        )
+        .await
+        .expect("a service");
+        insert(
+            &db,
+            "customer",
+            &[
+                ("reference", text("C-000001")),
+                ("kind", text("person")),
+                ("display_name", text("A Customer")),
+            ],
+        )
+        .await
+        .expect("a customer");
+        insert(
+            &db,
+            "upc_case",
+            &[
+                ("reference", text("UPC-2026-0001")),
+                ("customer_id", Expr::val(1_i64)),
+                ("service_id", Expr::val(1_i64)),
+                ("stage", text("stage_1_warning")),
+                ("status", text("open")),
+                ("opened_at", text("2026-01-05T09:00:00+00:00")),
+            ],
+        )
+        .await
+        .expect("a case");
+        let template = |kind: &str, version: i64| {
+            vec![
+                ("kind", text(kind)),
+                ("language", text("en")),
+                ("template_version", Expr::val(version)),
+                ("subject", text("Subject")),
+                ("body", text("Body")),
+                ("created_by", text("admin")),
+            ]
+        };
+        insert(&db, "letter_template", &template("review_outcome", 1))
+            .await
+            .expect("a template");
+        let letter = |kind: &str| {
+            vec![
+                ("case_id", Expr::val(1_i64)),
+                ("kind", text(kind)),
+                ("language", text("en")),
+                ("subject", text("Subject")),
+                ("body_text", text("Body")),
+                ("body_html", text("<p>Body</p>")),
+                ("issued_at", text("2026-01-06T09:00:00+00:00")),
+                ("issued_by", text("head")),
+            ]
+        };
+        insert(&db, "letter", &letter("appeal_outcome"))
+            .await
+            .expect("a letter");
+        assert!(insert(&db, "letter", &letter("case_closed")).await.is_err());
+
+        Migrator::up(&db, None)
+            .await
+            .expect("the endings migration");
+        let kinds = db
+            .query_all_raw(sea_orm_migration::sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT kind FROM letter UNION ALL SELECT kind FROM letter_template",
+            ))
+            .await
+            .expect("read kinds");
+        let kinds: Vec<String> = kinds
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0).expect("a kind"))
+            .collect();
+        assert_eq!(kinds, vec!["appeal_outcome", "review_outcome"]);
+        insert(&db, "letter", &letter("case_closed"))
+            .await
+            .expect("the new kind is accepted");
+        assert!(insert(&db, "letter", &letter("postcard")).await.is_err());
+        assert!(
+            insert(&db, "letter_template", &template("review_outcome", 1))
+                .await
+                .is_err(),
+            "the unique index on kind, language and version is back"
+        );
+        insert(&db, "letter_template", &template("case_closed", 1))
+            .await
+            .expect("a template of the new kind");
     }
 
     #[tokio::test]

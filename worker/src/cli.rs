@@ -40,6 +40,11 @@ pub enum Command {
     Retention(crate::retention::command::RetentionArgs),
     /// Print each scheduled job's setting and its next fire times (UTC), then exit.
     Schedule(ScheduleArgs),
+    /// Close the cases that have ended — a Stage 1 warning whose period is over with no
+    /// further behaviour reported, a Stage 2 case whose restrictions all ended after review —
+    /// writing to each customer; or list them with `--dry-run`. Safe to run often and from
+    /// several workers at once.
+    Endings(crate::endings::EndingsArgs),
     /// Check that the database is reachable and fully migrated, then exit.
     Check,
 }
@@ -141,6 +146,7 @@ pub async fn execute(cli: Cli) -> ExitCode {
             let schedule = crate::retention::Schedule::from_settings(&settings);
             crate::retention::command::run(&db, schedule, &args).await
         }
+        Command::Endings(args) => crate::endings::run(&db, &settings.lifecycle(), &args).await,
         Command::Report(args) => match offline_report(&db, &settings, &args).await {
             Ok(files) => {
                 for file in &files {

@@ -3,6 +3,7 @@
 //! (retention, case endings, review reminders: [`scheduler`]).
 
 pub mod cli;
+pub mod endings;
 pub mod output;
 pub mod queue;
 pub mod report;

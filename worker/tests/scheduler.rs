@@ -68,6 +68,7 @@ fn settings(id: &str) -> SchedulerSettings {
             years_after_closure: 2,
         },
         review_reminder_days: 14,
+        lifecycle: api::domain::lifecycle::LifecycleSettings::default(),
         as_of: Some(as_of()),
     }
 }
@@ -219,6 +220,48 @@ fn sigterm(child: &Child) {
 // ---------------------------------------------------------------- tests
 
 db_tests! {
+    /// The case endings job closes what `upc-worker endings` would, once: each case with its
+    /// letter and audit event; the next day's slot finds nothing left to close.
+    async fn the_case_endings_job_closes_ended_cases_once(app) {
+        seed(&app).await;
+        let midday = as_of().and_hms_opt(12, 0, 0).unwrap().and_utc();
+        let expected = api::store::commands::endings::ended_cases(
+            &app.db,
+            &api::domain::lifecycle::LifecycleSettings::default(),
+            midday,
+        )
+        .await
+        .expect("the dry run")
+        .closed
+        .len() as i64;
+        assert!(expected > 0, "the seed has cases that have ended by {AS_OF}");
+        let db = connect(&app).await;
+        let s = settings("w1");
+        let mut stop = never_stop();
+        let first = scheduler::run_slot(&db, &s, ScheduledJob::CaseEndings, slot(1), &mut stop)
+            .await
+            .expect("claim");
+        assert_eq!(first, Some(RunOutcome::Recorded(Ok(expected as u64))));
+        assert_eq!(
+            count(&app.db, "SELECT COUNT(*) FROM letter WHERE kind = 'case_closed'").await,
+            expected,
+            "one letter per case closed"
+        );
+        assert_eq!(
+            count(&app.db, "SELECT COUNT(*) FROM audit_event WHERE action = 'case.close_ended'").await,
+            expected
+        );
+        let next = slot(1) + chrono::Duration::days(1);
+        let second = scheduler::run_slot(&db, &s, ScheduledJob::CaseEndings, next, &mut stop)
+            .await
+            .expect("claim");
+        assert_eq!(second, Some(RunOutcome::Recorded(Ok(0))));
+        let recorded = runs(&app.db, ScheduledJob::CaseEndings).await;
+        assert_eq!(recorded.len(), 2);
+        assert_eq!(recorded[0].rows_touched, Some(expected));
+        assert_eq!(audited_runs(&app.db).await, 2);
+    }
+
     /// A slot runs once: the run is recorded with the rows it touched and audited once; claiming
     /// the same slot again does nothing; the next slot finds nothing left to do.
     async fn a_slot_runs_once_and_is_audited(app) {

@@ -2,7 +2,8 @@
 //! 15-working-day appeal window (6.1, computed by [`crate::calendar`]), the review no later than
 //! the review period after the decision to restrict (7.1, [`super::lifecycle::LifecycleSettings`]),
 //! temporary exclusions ending (3.2), ignored exclusions awaiting review (5.6), correspondence
-//! placed on file awaiting a manager's reading (5.2) and letters not yet sent.
+//! placed on file awaiting a manager's reading (5.2), Stage 1 warning periods ending (5.1, see
+//! [`super::endings`]) and letters not yet sent.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -48,6 +49,8 @@ pub const MOST_DEADLINES: usize = 500;
 pub struct DeadlineFacts {
     /// Open cases.
     pub open_cases: Vec<upc_case::Model>,
+    /// The standing warning of each open case at Stage 1, with the last day of its period.
+    pub warning_periods: Vec<WarningPeriod>,
     /// Cases with an appeal logged (their appeal window no longer matters).
     pub appealed_cases: BTreeSet<i64>,
     /// Temporary exclusions not lifted that end between today and the horizon.
@@ -60,11 +63,23 @@ pub struct DeadlineFacts {
     pub unsent_letters: Vec<letter::Model>,
 }
 
+/// The warning period of the standing Stage 1 warning of an open case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarningPeriod {
+    /// The case.
+    pub case_id: i64,
+    /// The warning.
+    pub warning_id: i64,
+    /// The last day of its period.
+    pub ends_on: NaiveDate,
+}
+
 /// Something due or overdue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Due {
-    /// `appeal_window_closing`, `review_due`, `temporary_exclusion_ending`,
-    /// `breach_awaiting_review`, `filed_correspondence_awaiting_review` or `letter_not_sent`.
+    /// `appeal_window_closing`, `review_due`, `warning_period_ending`,
+    /// `temporary_exclusion_ending`, `breach_awaiting_review`,
+    /// `filed_correspondence_awaiting_review` or `letter_not_sent`.
     pub kind: &'static str,
     /// The date it is due by.
     pub due_on: NaiveDate,
@@ -114,6 +129,20 @@ pub fn deadlines(facts: &DeadlineFacts, today: NaiveDate, within: i64) -> Vec<Du
                 due,
                 c.id,
                 format!("review of the restrictions due by {due} (7.1)"),
+            ));
+        }
+    }
+    for w in &facts.warning_periods {
+        if references.contains_key(&w.case_id) {
+            out.push((
+                w.case_id,
+                "warning_period_ending",
+                w.ends_on,
+                w.warning_id,
+                format!(
+                    "the Stage 1 warning period ends on {}: with no further behaviour reported the case closes (5.1)",
+                    w.ends_on
+                ),
             ));
         }
     }

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use entities::enums::{ConsultedRole, ReviewRecommendation};
 use entities::restriction;
 
-use crate::letters::{RestrictionLine, Variation};
+use crate::letters::{Closure, RestrictionLine, Variation};
 
 /// What a decision letter says about the decision; the store adds the customer, the case and
 /// the council's details.
@@ -26,6 +26,11 @@ pub struct LetterContent {
     pub review_due_on: Option<NaiveDate>,
     /// The last day to appeal (Stage 1 warning only, 6.1).
     pub appeal_deadline: Option<NaiveDate>,
+    /// The last day of the warning period (Stage 1 warning; the closing letter of a warning
+    /// whose period ended).
+    pub warning_period_ends_on: Option<NaiveDate>,
+    /// Case closed: why.
+    pub closure: Option<Closure>,
     /// Appeal outcome: upheld or not (6.2).
     pub appeal_upheld: Option<bool>,
     /// Review outcome: the recommendation (7.3).

@@ -20,10 +20,13 @@ use super::roles::{BREACH_RECORDERS, DETERMINERS, Principal, REPORTERS, role_lis
 pub const LEGAL_SERVICES_ADDRESS: &str = "Service Director - Legal Services, Legal Services, The Pavilions, Clydach Vale, Tonypandy, Rhondda Cynon Taf. CF40 1NY";
 
 /// The council's settings the lifecycle needs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LifecycleSettings {
     /// Months from a decision to restrict to its review: 1 to 12 (7.1).
     pub review_period_months: u32,
+    /// Months a Stage 1 warning runs from the date of its letter (1 to 24): with no further
+    /// behaviour reported by then, the case closes ([`super::endings`]).
+    pub warning_period_months: u32,
     /// Where appeals go (6.1), printed in letters.
     pub legal_services_address: String,
     /// Longest temporary Health & Safety exclusion a Service manager may make at once, in days
@@ -35,6 +38,7 @@ impl Default for LifecycleSettings {
     fn default() -> Self {
         Self {
             review_period_months: 12,
+            warning_period_months: 12,
             legal_services_address: LEGAL_SERVICES_ADDRESS.to_string(),
             exclusion_temporary_max_days: 14,
         }
@@ -49,6 +53,16 @@ impl LifecycleSettings {
         decided_on
             .checked_add_months(Months::new(months))
             .unwrap_or(decided_on)
+    }
+
+    /// The last day of a Stage 1 warning whose letter is dated `letter_date`: the warning
+    /// period later (the period runs from the date on the letter, day 0 of the appeal window
+    /// too, because the letter itself tells the customer when it ends).
+    pub fn warning_period_end(&self, letter_date: NaiveDate) -> NaiveDate {
+        let months = self.warning_period_months.clamp(1, 24);
+        letter_date
+            .checked_add_months(Months::new(months))
+            .unwrap_or(letter_date)
     }
 }
 

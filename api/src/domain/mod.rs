@@ -18,6 +18,7 @@
 //! | 3 threats to health and safety | [`safety`] |
 //! | 4 recording conversations | [`recording`] |
 //! | 7 review | [`reviews`] |
+//! | 5.1, 7 how a case ends: the warning period, restrictions ended | [`endings`] |
 //! | 9 new issues | [`new_issues`] |
 //! | 5.2, 5.6 at the point of contact | [`contact`] |
 //! | 6.1, 7.1 and other deadlines | [`deadlines`] |
@@ -33,6 +34,7 @@ pub mod correspondence;
 pub mod customers;
 pub mod deadlines;
 pub mod directory;
+pub mod endings;
 pub mod error;
 pub mod letters;
 pub mod lifecycle;

@@ -10,7 +10,7 @@ use entities::{determination, stage_1_warning, upc_case};
 
 use super::error::{DomainError, DomainResult};
 use super::letters::LetterContent;
-use super::lifecycle::{CaseFile, Step};
+use super::lifecycle::{CaseFile, LifecycleSettings, Step};
 use super::outcome::{AuditEntry, LetterOrder, Outcome, Ref};
 use super::roles::{Principal, Role};
 use super::values::{RecordId, ReportId, Text};
@@ -142,12 +142,15 @@ impl IssueWarning {
 }
 
 /// Issue the warning (5.1): the appeal deadline is the 15th working day after the letter date
-/// (6.1); the Service Feedback Officer is copied and Legal Services notified for the central
-/// record; the warning letter goes to the customer.
+/// (6.1); the warning period ends the warning period later (a setting; with no further
+/// behaviour reported by then the case closes, [`super::endings`]); the Service Feedback Officer
+/// is copied and Legal Services notified for the central record; the warning letter, giving both
+/// dates, goes to the customer.
 pub fn issue_warning(
     cmd: IssueWarning,
     file: &CaseFile,
     calendar: &Calendar,
+    settings: &LifecycleSettings,
     actor: &Principal,
     now: DateTime<Utc>,
 ) -> DomainResult<Outcome> {
@@ -171,6 +174,7 @@ pub fn issue_warning(
         ));
     }
     let deadline = calendar.appeal_deadline(letter_date);
+    let period_ends_on = settings.warning_period_end(letter_date);
     let reasons = cmd.reasons.into_string();
     let mut out = Outcome::new();
     let warning = out.create_row(stage_1_warning::Model {
@@ -186,6 +190,7 @@ pub fn issue_warning(
         feedback_officer_copied: true,
         legal_services_notified_at: Some(now),
         appeal_deadline: deadline,
+        period_ends_on: Some(period_ends_on),
         status: WarningStatus::Active,
         version: 1,
         created_at: now,
@@ -198,6 +203,7 @@ pub fn issue_warning(
         content: LetterContent {
             reasons: reasons.clone(),
             appeal_deadline: Some(deadline),
+            warning_period_ends_on: Some(period_ends_on),
             ..LetterContent::default()
         },
     });

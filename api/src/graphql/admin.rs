@@ -103,7 +103,7 @@ pub struct ReviewDue {
 #[derive(InputObject, serde::Serialize)]
 pub struct CreateLetterTemplateInput {
     /// `stage_1_warning`, `appeal_outcome`, `stage_2_decision`, `restriction_variation`,
-    /// `review_outcome` or `determination_outcome`.
+    /// `review_outcome`, `determination_outcome` or `case_closed`.
     pub kind: String,
     /// `en` or `cy`.
     pub language: String,

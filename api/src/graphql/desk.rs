@@ -196,8 +196,9 @@ pub struct ReviewFiledContactInput {
 /// Something due or overdue.
 #[derive(SimpleObject, Clone)]
 pub struct Deadline {
-    /// `appeal_window_closing`, `review_due`, `temporary_exclusion_ending`,
-    /// `breach_awaiting_review`, `filed_correspondence_awaiting_review` or `letter_not_sent`.
+    /// `appeal_window_closing`, `review_due`, `warning_period_ending`,
+    /// `temporary_exclusion_ending`, `breach_awaiting_review`,
+    /// `filed_correspondence_awaiting_review` or `letter_not_sent`.
     pub kind: String,
     /// The date it is due by.
     pub due_on: NaiveDate,
@@ -207,7 +208,7 @@ pub struct Deadline {
     pub case_id: Option<ID>,
     /// The case reference.
     pub case_reference: Option<String>,
-    /// The record concerned (case, exclusion, breach, contact or letter).
+    /// The record concerned (case, Stage 1 warning, exclusion, breach, contact or letter).
     pub record_id: ID,
     /// What is due, without names or free text.
     pub summary: String,
@@ -259,8 +260,9 @@ impl DeskQuery {
     }
 
     /// Everything due or overdue in your services within `withinDays` (default 14), soonest
-    /// first: appeal windows closing, reviews due, temporary exclusions ending, breaches
-    /// awaiting review, filed correspondence awaiting a manager, letters not yet sent.
+    /// first: appeal windows closing, reviews due, Stage 1 warning periods ending (the case
+    /// then closes unless further behaviour was reported), temporary exclusions ending,
+    /// breaches awaiting review, filed correspondence awaiting a manager, letters not yet sent.
     async fn deadlines(
         &self,
         ctx: &Context<'_>,

@@ -41,6 +41,7 @@ fn sources(kind: LetterKind, language: Language) -> (&'static str, &'static str)
         (Language::En, LetterKind::DeterminationOutcome) => {
             template_files!("en", "determination_outcome")
         }
+        (Language::En, LetterKind::CaseClosed) => template_files!("en", "case_closed"),
         (Language::Cy, LetterKind::Stage1Warning) => template_files!("cy", "stage_1_warning"),
         (Language::Cy, LetterKind::AppealOutcome) => template_files!("cy", "appeal_outcome"),
         (Language::Cy, LetterKind::Stage2Decision) => template_files!("cy", "stage_2_decision"),
@@ -51,6 +52,7 @@ fn sources(kind: LetterKind, language: Language) -> (&'static str, &'static str)
         (Language::Cy, LetterKind::DeterminationOutcome) => {
             template_files!("cy", "determination_outcome")
         }
+        (Language::Cy, LetterKind::CaseClosed) => template_files!("cy", "case_closed"),
     }
 }
 

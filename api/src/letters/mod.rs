@@ -40,6 +40,8 @@
 //! | `lifted` | restrictions removed by this decision (same shape) |
 //! | `review_due_on` | formatted review date, or empty |
 //! | `appeal_deadline` | formatted last day to appeal (Stage 1 warning), or empty |
+//! | `warning_period_ends_on` | formatted last day of the warning period (Stage 1 warning; a case closed when it ended), or empty |
+//! | `closure` | case closed: `warning_period_ended` or `restrictions_ended`, or empty |
 //! | `legal_services_address` | where appeals go, one line per line |
 //! | `appeal_upheld` | appeal outcome: `true` if upheld |
 //! | `recommendation` | review outcome: `continue`, `partially_remove`, `fully_remove`, or empty |
@@ -140,6 +142,28 @@ impl Variation {
     }
 }
 
+/// Why a `case_closed` letter closes the case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Closure {
+    /// The Stage 1 warning period ended with no further behaviour reported.
+    WarningPeriodEnded,
+    /// Every restriction was lifted or reached its end, and the review was done.
+    RestrictionsEnded,
+}
+
+impl Closure {
+    /// Every value, in declaration order.
+    pub const ALL: &'static [Self] = &[Self::WarningPeriodEnded, Self::RestrictionsEnded];
+
+    /// The snake_case name templates see in `closure`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::WarningPeriodEnded => "warning_period_ended",
+            Self::RestrictionsEnded => "restrictions_ended",
+        }
+    }
+}
+
 /// Everything a letter may say; which fields matter depends on `kind`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LetterContext {
@@ -171,6 +195,10 @@ pub struct LetterContext {
     pub review_due_on: Option<NaiveDate>,
     /// The last day to appeal (Stage 1 warning only, 6.1).
     pub appeal_deadline: Option<NaiveDate>,
+    /// The last day of the warning period (Stage 1 warning; a case closed when it ended).
+    pub warning_period_ends_on: Option<NaiveDate>,
+    /// Case closed: why.
+    pub closure: Option<Closure>,
     /// Where appeals go (6.1), one line per line.
     pub legal_services_address: String,
     /// Appeal outcome: whether the appeal was upheld (6.2).
@@ -244,6 +272,8 @@ const VARIABLES: &[&str] = &[
     "lifted",
     "review_due_on",
     "appeal_deadline",
+    "warning_period_ends_on",
+    "closure",
     "legal_services_address",
     "appeal_upheld",
     "recommendation",
@@ -405,6 +435,11 @@ fn context_value(ctx: &LetterContext, names: &Names) -> Value {
     map.insert("lifted", lines(&ctx.lifted));
     map.insert("review_due_on", date(ctx.review_due_on));
     map.insert("appeal_deadline", date(ctx.appeal_deadline));
+    map.insert("warning_period_ends_on", date(ctx.warning_period_ends_on));
+    map.insert(
+        "closure",
+        ctx.closure.map(Closure::as_str).unwrap_or_default().into(),
+    );
     map.insert(
         "legal_services_address",
         ctx.legal_services_address.trim().into(),
@@ -456,8 +491,9 @@ pub fn render(
 /// Refuses a template that does not compile, uses an unknown variable, renders an empty
 /// subject, or, rendered against built-in sample letters of that kind and language (filled
 /// with distinctive marker values), leaves out something the letter must say: for every kind
-/// the reasons and the Ombudsman paragraph; for a Stage 1 warning the appeal deadline and the
-/// Legal Services address; for a Stage 2 decision the restrictions, the review date and (when
+/// the reasons and the Ombudsman paragraph; for a Stage 1 warning the appeal deadline, the
+/// end of the warning period and the Legal Services address; for a closed case the end of the
+/// warning period when that is why it closed; for a Stage 2 decision the restrictions, the review date and (when
 /// taken at once) the reasons for immediate action; for a restriction variation or review
 /// outcome the restrictions in force and the review date, when restrictions remain.
 pub fn validate(

@@ -12,7 +12,7 @@ use entities::restriction_parameters::{
     ContactAgreement, ContactForm, EstablishmentExclusion, NamedContact, RestrictionParameters,
 };
 
-use super::{LetterContext, Names, RestrictionLine, Variation, words};
+use super::{Closure, LetterContext, Names, RestrictionLine, Variation, words};
 
 /// Reasons given in every sample.
 pub const REASONS: &str = "REASONS-MARKER: the sample decider's reasons.";
@@ -34,6 +34,11 @@ fn letter_date() -> NaiveDate {
 /// The sample appeal deadline.
 fn appeal_deadline() -> NaiveDate {
     day(2031, 2, 4)
+}
+
+/// The sample end of the warning period.
+fn warning_period_ends_on() -> NaiveDate {
+    day(2032, 1, 14)
 }
 
 /// The sample review date.
@@ -121,6 +126,8 @@ fn base(kind: LetterKind, language: Language) -> LetterContext {
         lifted: Vec::new(),
         review_due_on: None,
         appeal_deadline: None,
+        warning_period_ends_on: None,
+        closure: None,
         legal_services_address: LEGAL_ADDRESS.to_owned(),
         appeal_upheld: None,
         recommendation: None,
@@ -136,8 +143,21 @@ pub fn contexts(kind: LetterKind, language: Language) -> Vec<LetterContext> {
     match kind {
         LetterKind::Stage1Warning => vec![LetterContext {
             appeal_deadline: Some(appeal_deadline()),
+            warning_period_ends_on: Some(warning_period_ends_on()),
             ..base
         }],
+        LetterKind::CaseClosed => vec![
+            LetterContext {
+                closure: Some(Closure::WarningPeriodEnded),
+                warning_period_ends_on: Some(warning_period_ends_on()),
+                ..base.clone()
+            },
+            LetterContext {
+                closure: Some(Closure::RestrictionsEnded),
+                lifted: lifted(),
+                ..base
+            },
+        ],
         LetterKind::AppealOutcome => [true, false]
             .into_iter()
             .map(|upheld| LetterContext {
@@ -242,6 +262,13 @@ pub fn required(ctx: &LetterContext, names: &Names) -> Vec<Required> {
                     text: words::format_date(deadline, language),
                 });
             }
+            if let Some(ends) = ctx.warning_period_ends_on {
+                required.push(Required {
+                    what: "the last day of the warning period",
+                    variable: "{{ warning_period_ends_on }}",
+                    text: words::format_date(ends, language),
+                });
+            }
             required.push(Required {
                 what: "the Legal Services address for appeals",
                 variable: "{{ legal_services_address }}",
@@ -270,6 +297,15 @@ pub fn required(ctx: &LetterContext, names: &Names) -> Vec<Required> {
                     what: "the review date",
                     variable: "{{ review_due_on }}",
                     text: words::format_date(review, language),
+                });
+            }
+        }
+        LetterKind::CaseClosed => {
+            if let Some(ends) = ctx.warning_period_ends_on {
+                required.push(Required {
+                    what: "the day the warning period ended",
+                    variable: "{{ warning_period_ends_on }}",
+                    text: words::format_date(ends, language),
                 });
             }
         }

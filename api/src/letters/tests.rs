@@ -88,6 +88,8 @@ fn context(kind: LetterKind, language: Language) -> LetterContext {
         lifted: Vec::new(),
         review_due_on: None,
         appeal_deadline: None,
+        warning_period_ends_on: None,
+        closure: None,
         legal_services_address:
             "Service Director - Legal Services\nLegal Services\nThe Pavilions\nClydach Vale\n\
              Tonypandy\nCF40 1NY"
@@ -101,6 +103,15 @@ fn context(kind: LetterKind, language: Language) -> LetterContext {
     match kind {
         LetterKind::Stage1Warning => LetterContext {
             appeal_deadline: Some(date(2027, 1, 5)),
+            warning_period_ends_on: Some(date(2027, 12, 11)),
+            ..base
+        },
+        LetterKind::CaseClosed => LetterContext {
+            closure: Some(Closure::WarningPeriodEnded),
+            warning_period_ends_on: Some(date(2027, 12, 11)),
+            reasons:
+                "The warning period ended on 11 December 2027 with no further behaviour reported."
+                    .to_owned(),
             ..base
         },
         LetterKind::AppealOutcome => LetterContext {
@@ -204,6 +215,45 @@ fn stage_1_warning_gives_the_appeal_deadline_and_address() {
     assert_contains(&cy.body_text, "15 diwrnod gwaith");
     assert_contains(&cy.body_text, "The Pavilions\nClydach Vale");
     assert_contains(&cy.subject, "Rhybudd ffurfiol");
+}
+
+#[test]
+fn stage_1_warning_says_when_the_warning_period_ends() {
+    let en = render_default(&context(LetterKind::Stage1Warning, Language::En));
+    assert_contains(&en.body_text, "This warning lasts until 11 December 2027.");
+    let cy = render_default(&context(LetterKind::Stage1Warning, Language::Cy));
+    assert_contains(&cy.body_text, "tan 11 Rhagfyr 2027");
+}
+
+#[test]
+fn case_closed_says_why_for_each_ending() {
+    let en = render_default(&context(LetterKind::CaseClosed, Language::En));
+    assert_contains(&en.subject, "is closed");
+    assert_contains(&en.body_text, "The warning lasted until 11 December 2027.");
+    assert_contains(&en.body_text, "Dear Mr Dafydd Evans,");
+    let ended = LetterContext {
+        closure: Some(Closure::RestrictionsEnded),
+        warning_period_ends_on: None,
+        lifted: vec![letter_only()],
+        ..context(LetterKind::CaseClosed, Language::En)
+    };
+    let en = render_default(&ended);
+    assert_contains(&en.body_text, "have all now ended");
+    assert_contains(&en.body_text, "Restrictions that no longer apply");
+    let cy = render_default(&LetterContext {
+        language: Language::Cy,
+        ..ended
+    });
+    assert_contains(&cy.body_text, "wedi dod i ben");
+}
+
+#[test]
+fn a_warning_template_without_the_period_end_is_refused() {
+    let template = with_body(LetterKind::Stage1Warning, Language::En, |body| {
+        body.replace("{{ warning_period_ends_on }}", "soon")
+    });
+    let err = validate(LetterKind::Stage1Warning, Language::En, &template).unwrap_err();
+    assert!(err.message.contains("warning period"), "{err}");
 }
 
 #[test]
@@ -681,7 +731,7 @@ fn a_minimal_custom_template_can_pass() {
         subject: "Warning {{ case_reference }}".into(),
         body:
             "{{ reasons }}\nAppeal by {{ appeal_deadline }} to:\n{{ legal_services_address }}\n\n\
-               {{ ombudsman }}\n"
+               Until {{ warning_period_ends_on }}.\n{{ ombudsman }}\n"
                 .into(),
     };
     assert_eq!(

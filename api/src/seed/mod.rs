@@ -559,6 +559,7 @@ impl Generator {
                 feedback_officer_copied: Set(true),
                 legal_services_notified_at: Set(Some(at(letter_date, 15, 0))),
                 appeal_deadline: Set(deadline),
+                period_ends_on: Set(letter_date.checked_add_months(chrono::Months::new(12))),
                 status: Set(if upheld { WarningStatus::Withdrawn } else { WarningStatus::Active }),
                 version: Set(1),
                 created_at: Set(at(letter_date, 14, 0)),

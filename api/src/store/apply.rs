@@ -277,6 +277,8 @@ async fn write_letter<C: Database>(
         lifted: content.lifted,
         review_due_on: content.review_due_on,
         appeal_deadline: content.appeal_deadline,
+        warning_period_ends_on: content.warning_period_ends_on,
+        closure: content.closure,
         legal_services_address: uow.session.settings.legal_services_address.clone(),
         appeal_upheld: content.appeal_upheld,
         recommendation: content.recommendation,

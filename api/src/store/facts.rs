@@ -2,12 +2,12 @@
 //! (5.4): a record on a case the caller may not see is reported exactly like one that does not
 //! exist. Also the council's reference numbers, calendar, letter templates and directory names.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entities::enums::{
-    BreachOutcome, CaseStatus, ContactDirection, ContactOutcome, ExclusionKind, Language,
-    LetterKind, RestrictionStatus,
+    BreachOutcome, CaseStage, CaseStatus, ContactDirection, ContactOutcome, ExclusionKind,
+    Language, LetterKind, RestrictionStatus, WarningStatus,
 };
 use entities::restriction_parameters::RestrictionParameters;
 use entities::{
@@ -26,8 +26,10 @@ use crate::authz::scope::case_scope;
 use crate::calendar::Calendar;
 use crate::domain::contact::{CheckFacts, PremisesExclusion, Proposed};
 use crate::domain::customers::{CaseTarget, CustomerChoice, TargetFacts};
-use crate::domain::deadlines::DeadlineFacts;
+use crate::domain::deadlines::{DeadlineFacts, WarningPeriod};
+use crate::domain::endings;
 use crate::domain::lifecycle::CaseFile;
+use crate::domain::lifecycle::LifecycleSettings;
 use crate::domain::restrictions::{Directory, RestrictionFacts, named_in};
 use crate::domain::roles::{EVERY_SERVICE, Principal};
 use crate::domain::safety::OnCase;
@@ -629,6 +631,7 @@ pub fn in_services<Col: ColumnTrait>(principal: &Principal, column: Col) -> sea_
 pub async fn deadline_facts<C: ConnectionTrait>(
     db: &C,
     principal: &Principal,
+    settings: &LifecycleSettings,
     today: NaiveDate,
     horizon: NaiveDate,
 ) -> ApiResult<DeadlineFacts> {
@@ -637,6 +640,31 @@ pub async fn deadline_facts<C: ConnectionTrait>(
         .filter(upc_case::Column::Status.eq(CaseStatus::Open))
         .all(db)
         .await?;
+    let warned: Vec<i64> = open_cases
+        .iter()
+        .filter(|c| c.stage == CaseStage::Stage1Warning)
+        .map(|c| c.id)
+        .collect();
+    let mut standing: BTreeMap<i64, stage_1_warning::Model> = BTreeMap::new();
+    if !warned.is_empty() {
+        for w in stage_1_warning::Entity::find()
+            .filter(stage_1_warning::Column::CaseId.is_in(warned))
+            .filter(stage_1_warning::Column::Status.eq(WarningStatus::Active))
+            .order_by_asc(stage_1_warning::Column::Id)
+            .all(db)
+            .await?
+        {
+            standing.insert(w.case_id, w);
+        }
+    }
+    let warning_periods = standing
+        .into_values()
+        .map(|w| WarningPeriod {
+            case_id: w.case_id,
+            warning_id: w.id,
+            ends_on: endings::warning_period_end(&w, settings),
+        })
+        .collect();
     let appealed_cases: BTreeSet<i64> = appeal::Entity::find()
         .select_only()
         .column(appeal::Column::CaseId)
@@ -668,6 +696,7 @@ pub async fn deadline_facts<C: ConnectionTrait>(
         .await?;
     Ok(DeadlineFacts {
         open_cases,
+        warning_periods,
         appealed_cases,
         temporary_exclusions,
         flagged_breaches,

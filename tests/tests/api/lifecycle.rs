@@ -10,7 +10,7 @@ use tests::db_tests;
 use self::drive::*;
 
 /// Driving the API one step at a time, with sensible inputs, so the tests read like the policy.
-mod drive {
+pub(crate) mod drive {
     use api::auth::Role;
     use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
     use entities::{audit_event, stage_1_warning, upc_case};

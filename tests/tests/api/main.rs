@@ -11,6 +11,7 @@ mod demo;
 mod desk;
 mod docs;
 mod domain;
+mod endings;
 mod foundation;
 mod hardening;
 mod lifecycle;

@@ -87,26 +87,23 @@ pub async fn review_reminders(
     Ok(written)
 }
 
-// ------------------------------------------------------------------------------------------
-// CASE ENDINGS: NOT BUILT ON THIS BRANCH.
-//
-// Closing lapsed Stage 1 cases is `api::store::commands::endings::close_ended_cases(db,
-// settings, now)`, written on another branch. Wire it here at the merge, and only here: call it
-// and return the number of cases it closed, e.g.
-//
-//     let closed = api::store::commands::endings::close_ended_cases(db, &settings.api, now).await?;
-//     Ok(closed as u64)
-//
-// (`SchedulerSettings` will then need the API settings it takes). Until then every run of the
-// job fails with the error below, recorded on its `scheduled_run` row and in the audit trail;
-// `schedule_case_endings = "off"` silences it.
-// ------------------------------------------------------------------------------------------
-
-/// The `case_endings` job. **Not built on this branch**: see the comment above.
+/// The `case_endings` job: close every case that has ended (a Stage 1 warning whose period is
+/// over with no further behaviour, a Stage 2 case whose restrictions all ended after review),
+/// each in its own transaction with its letter and audit event
+/// ([`api::store::commands::endings::close_ended_cases`]); rows touched = cases closed. Safe with
+/// several workers: a case another worker closed first is skipped.
 pub async fn run_case_endings(
-    _db: &DatabaseConnection,
-    _settings: &SchedulerSettings,
-    _now: DateTime<Utc>,
+    db: &DatabaseConnection,
+    settings: &SchedulerSettings,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<u64> {
-    anyhow::bail!("case endings job not built on this branch")
+    // Tests run the jobs as of a fixed day: midday then.
+    let now = settings
+        .as_of
+        .and_then(|day| day.and_hms_opt(12, 0, 0))
+        .map_or(now, |at| at.and_utc());
+    let run = api::store::commands::endings::close_ended_cases(db, &settings.lifecycle, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("closing the cases that have ended: {}", e.message()))?;
+    Ok(run.closed.len() as u64)
 }

@@ -48,6 +48,8 @@ pub struct SchedulerSettings {
     pub retention: crate::retention::Schedule,
     /// Remind of reviews due within this many days (`review_reminder_days`).
     pub review_reminder_days: u32,
+    /// The policy's settings the case endings job closes cases by (`warning_period_months`, …).
+    pub lifecycle: api::domain::lifecycle::LifecycleSettings,
     /// Test only: the date jobs run as of, instead of today in London.
     pub as_of: Option<NaiveDate>,
 }
@@ -70,6 +72,7 @@ impl SchedulerSettings {
             shutdown_grace: Duration::from_secs(w.shutdown_grace_seconds),
             retention: crate::retention::Schedule::from_settings(settings),
             review_reminder_days: w.review_reminder_days,
+            lifecycle: settings.lifecycle(),
             as_of: None,
         }
     }

@@ -165,6 +165,7 @@ pub fn warned(letter_date: NaiveDate, deadline: NaiveDate) -> CaseFile {
         feedback_officer_copied: true,
         legal_services_notified_at: Some(at(2026, 3, 6)),
         appeal_deadline: deadline,
+        period_ends_on: letter_date.checked_add_months(chrono::Months::new(12)),
         status: WarningStatus::Active,
         version: 1,
         created_at: at(2026, 3, 6),

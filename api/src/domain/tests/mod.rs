@@ -3,6 +3,7 @@
 
 mod appeals;
 mod contact;
+mod endings;
 mod fixtures;
 mod restrictions;
 mod reviews;

@@ -5,6 +5,7 @@ use entities::enums::{CaseStage, CaseStatus, LetterKind};
 
 use super::fixtures::*;
 use crate::calendar::Calendar;
+use crate::domain::lifecycle::LifecycleSettings;
 use crate::domain::outcome::{New, Row};
 use crate::domain::roles::Role;
 use crate::domain::stage1::{DetermineBehaviour, IssueWarning, determine, issue_warning};
@@ -87,6 +88,7 @@ fn a_warning_comes_after_the_determination_not_before_5_1() {
         warning(day(2026, 3, 6), day(2026, 3, 5)),
         &reported(),
         &Calendar::new([]),
+        &LifecycleSettings::default(),
         &head_of_service(),
         at(2026, 3, 6),
     )
@@ -111,6 +113,7 @@ fn only_the_head_of_service_issues_the_warning_5_1() {
         warning(day(2026, 3, 6), day(2026, 3, 5)),
         &determined(),
         &Calendar::new([]),
+        &LifecycleSettings::default(),
         &service_manager(),
         at(2026, 3, 6),
     )
@@ -126,6 +129,7 @@ fn the_appeal_window_is_fifteen_working_days_after_the_letter_skipping_christmas
         warning(day(2026, 12, 18), day(2026, 12, 17)),
         &determined(),
         &Calendar::new([]),
+        &LifecycleSettings::default(),
         &head_of_service(),
         at(2026, 12, 18),
     )
@@ -147,4 +151,30 @@ fn the_appeal_window_is_fifteen_working_days_after_the_letter_skipping_christmas
     };
     assert_eq!(case.stage, CaseStage::Stage1Warning);
     assert_eq!(case.appeal_deadline.map(|d| d.year()), Some(2027));
+}
+
+#[test]
+fn the_warning_keeps_and_its_letter_gives_the_end_of_the_warning_period_5_1() {
+    let settings = LifecycleSettings {
+        warning_period_months: 6,
+        ..LifecycleSettings::default()
+    };
+    let out = issue_warning(
+        warning(day(2026, 8, 31), day(2026, 8, 28)),
+        &determined(),
+        &Calendar::new([]),
+        &settings,
+        &head_of_service(),
+        at(2026, 8, 31),
+    )
+    .unwrap();
+    let New::Row(Row::Warning(w)) = &out.created[0] else {
+        panic!("a warning is created: {out:?}");
+    };
+    // Six months from 31 August is the last day of February.
+    assert_eq!(w.period_ends_on, Some(day(2027, 2, 28)));
+    assert_eq!(
+        out.letters[0].content.warning_period_ends_on,
+        Some(day(2027, 2, 28))
+    );
 }

@@ -79,7 +79,8 @@ impl<C: Database> Session<'_, C> {
         let uow = ready!(self.open_case_step(key).await?);
         let file = facts::visible_case_file(uow.txn(), self.actor(), case).await?;
         let calendar = facts::calendar(uow.txn()).await?;
-        let outcome = stage1::issue_warning(cmd, &file, &calendar, self.actor(), self.now)?;
+        let outcome =
+            stage1::issue_warning(cmd, &file, &calendar, self.settings, self.actor(), self.now)?;
         self.finish_case(uow, outcome).await
     }
 

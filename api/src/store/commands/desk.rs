@@ -128,7 +128,8 @@ impl<C: Database> Session<'_, C> {
     pub async fn deadlines(&self, within: i64) -> ApiResult<Vec<Due>> {
         let today = self.now.date_naive();
         let horizon = today + Duration::days(within);
-        let facts = facts::deadline_facts(self.db, self.actor(), today, horizon).await?;
+        let facts =
+            facts::deadline_facts(self.db, self.actor(), self.settings, today, horizon).await?;
         Ok(deadlines::deadlines(&facts, today, within))
     }
 }

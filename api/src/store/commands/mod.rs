@@ -6,6 +6,7 @@ mod admin;
 mod alerts;
 mod cases;
 mod desk;
+pub mod endings;
 mod safety;
 
 pub use desk::ContactLogged;
