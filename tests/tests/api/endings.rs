@@ -251,7 +251,7 @@ async fn exec(db: &DatabaseConnection, sql: &str) -> Result<(), sea_orm::DbErr> 
 /// index is back. (The same on SQLite is a unit test of the migration crate.)
 #[tokio::test]
 async fn letters_keep_their_kind_through_the_endings_migration_on_postgres() {
-    use migration::{MigrationName, Migrator, MigratorTrait};
+    use migration::{Migrator, MigratorTrait};
     use sea_orm::{ConnectionTrait, Database, Statement};
     use tests::postgres;
 
