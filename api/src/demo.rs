@@ -647,6 +647,7 @@ impl<'a> Loader<'a> {
             .issue_stage_1_warning(
                 CaseId::from_key(case.id),
                 IssueWarning {
+                    adjustment_ids: Vec::new(),
                     version: case.version,
                     letter_date: None,
                     reasons: text(reasons)?,
@@ -889,6 +890,7 @@ impl<'a> Loader<'a> {
             .decide_stage_2(
                 CaseId::from_key(case.id),
                 DecideStage2 {
+                    adjustment_ids: Vec::new(),
                     version: case.version,
                     exceptional_reasons: None,
                     consulted_role: ConsultedRole::LegalServices,

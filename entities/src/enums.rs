@@ -302,6 +302,16 @@ text_enum! {
 }
 
 text_enum! {
+    /// Whether a reasonable adjustment is still in place (Equality Act 2010).
+    AdjustmentStatus {
+        /// In place.
+        Active => "active",
+        /// Ended: no longer in place.
+        Ended => "ended",
+    }
+}
+
+text_enum! {
     /// The Group Director's decision on a Stage 1 appeal (6.2).
     AppealOutcome {
         /// Not yet decided.
@@ -532,6 +542,7 @@ mod tests {
         spellings_agree(ExclusionAgreedByRole::ALL);
         spellings_agree(DeciderRole::ALL);
         spellings_agree(WarningStatus::ALL);
+        spellings_agree(AdjustmentStatus::ALL);
         spellings_agree(AppealOutcome::ALL);
         spellings_agree(ConsultedRole::ALL);
         spellings_agree(RestrictionKind::ALL);

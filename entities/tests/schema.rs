@@ -79,6 +79,9 @@ async fn every_entity_reads_from_the_migrated_schema() {
     assert_readable!(db, read, AccessRecord);
     assert_readable!(db, read, Disposal);
     assert_readable!(db, read, ScheduledRun);
+    assert_readable!(db, read, Stage1WarningAdjustment);
+    assert_readable!(db, read, Stage2DecisionAdjustment);
+    assert_readable!(db, read, ReviewAdjustment);
     let mut tables = migration::table_names();
     tables.sort_unstable();
     read.sort_unstable();
@@ -122,6 +125,11 @@ async fn enum_checks_list_exactly_the_rust_values() {
         ),
         ("determination", "decider_role", stored(DeciderRole::ALL)),
         ("stage_1_warning", "status", stored(WarningStatus::ALL)),
+        (
+            "reasonable_adjustment",
+            "status",
+            stored(AdjustmentStatus::ALL),
+        ),
         ("appeal", "outcome", stored(AppealOutcome::ALL)),
         (
             "stage_2_decision",

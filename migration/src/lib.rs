@@ -20,6 +20,7 @@ mod m20261128_000011_retention;
 mod m20261206_000012_endings;
 mod m20261206_000012_scheduler;
 mod m20261206_000014_client_address;
+mod m20261206_000016_adjustments;
 mod new_table;
 
 /// Runs the UPC schema migrations in order.
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_endings::Migration),
             Box::new(m20261206_000012_scheduler::Migration),
             Box::new(m20261206_000014_client_address::Migration),
+            Box::new(m20261206_000016_adjustments::Migration),
         ]
     }
 }
@@ -57,6 +59,7 @@ pub fn table_names() -> Vec<&'static str> {
     names.extend_from_slice(m20261128_000008_access_record::TABLE_NAMES);
     names.extend_from_slice(m20261128_000011_retention::TABLE_NAMES);
     names.extend_from_slice(m20261206_000012_scheduler::TABLE_NAMES);
+    names.extend_from_slice(m20261206_000016_adjustments::TABLE_NAMES);
     names
 }
 

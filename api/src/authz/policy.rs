@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use crate::auth::Role::{self, *};
 use crate::domain::lifecycle::Step;
-use crate::domain::roles;
+use crate::domain::{adjustments, roles};
 
 /// Who may read a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +221,19 @@ pub const OPERATIONS: &[(&str, &[Role])] = &[
     ("Query.reportJobs", REPORT_READERS),
     ("Mutation.requestAnnualReport", REPORT_REQUESTERS),
     ("Subscription.reportJobUpdated", REPORT_REQUESTERS),
+    // --- Reasonable adjustments (issue 19, item 2; Equality Act 2010) ---
+    (
+        "Mutation.recordReasonableAdjustment",
+        adjustments::ADJUSTMENT_RECORDERS,
+    ),
+    (
+        "Mutation.updateReasonableAdjustment",
+        adjustments::ADJUSTMENT_RECORDERS,
+    ),
+    (
+        "Mutation.endReasonableAdjustment",
+        adjustments::ADJUSTMENT_RECORDERS,
+    ),
 ];
 
 /// Object fields: `Type.field` → who may read it.
@@ -254,6 +267,19 @@ pub const FIELDS: &[(&str, Access)] = &[
     ("Customer.address", Access::Roles(CASE_CONTENT)),
     ("Customer.email", Access::Roles(CASE_CONTENT)),
     ("Customer.phone", Access::Roles(CASE_CONTENT)),
+    ("Customer.reasonableAdjustments", Access::Roles(CASE_STAFF)),
+    ("ReasonableAdjustment.id", Access::Reachable),
+    ("ReasonableAdjustment.customerId", Access::Reachable),
+    ("ReasonableAdjustment.need", Access::Roles(CASE_STAFF)),
+    ("ReasonableAdjustment.adjustment", Access::Roles(CASE_STAFF)),
+    ("ReasonableAdjustment.agreedBy", Access::Roles(CASE_STAFF)),
+    ("ReasonableAdjustment.agreedOn", Access::Reachable),
+    ("ReasonableAdjustment.reviewOn", Access::Reachable),
+    ("ReasonableAdjustment.status", Access::Reachable),
+    ("ReasonableAdjustment.endedOn", Access::Reachable),
+    ("ReasonableAdjustment.endReasons", Access::Roles(CASE_STAFF)),
+    ("ReasonableAdjustment.recordedAt", Access::Reachable),
+    ("ReasonableAdjustment.version", Access::Reachable),
     ("Case.id", Access::Reachable),
     ("Case.reference", Access::Reachable),
     ("Case.serviceCode", Access::Reachable),
@@ -303,6 +329,10 @@ pub const FIELDS: &[(&str, Access)] = &[
         Access::Roles(CASE_STAFF),
     ),
     ("Stage1Warning.proportionality", Access::Roles(CASE_STAFF)),
+    (
+        "Stage1Warning.reasonableAdjustmentsConsidered",
+        Access::Roles(CASE_STAFF),
+    ),
     ("Appeal.id", Access::Reachable),
     ("Appeal.warningId", Access::Reachable),
     ("Appeal.receivedOn", Access::Reachable),
@@ -328,6 +358,10 @@ pub const FIELDS: &[(&str, Access)] = &[
     ),
     (
         "Stage2Decision.adjustmentsConsidered",
+        Access::Roles(CASE_STAFF),
+    ),
+    (
+        "Stage2Decision.reasonableAdjustmentsConsidered",
         Access::Roles(CASE_STAFF),
     ),
     ("Stage2Decision.proportionality", Access::Roles(CASE_STAFF)),
@@ -360,6 +394,10 @@ pub const FIELDS: &[(&str, Access)] = &[
     ("Review.customerToldAt", Access::Reachable),
     ("Review.recommendationReasons", Access::Roles(CASE_STAFF)),
     ("Review.endorsementReasons", Access::Roles(CASE_STAFF)),
+    (
+        "Review.reasonableAdjustmentsConsidered",
+        Access::Roles(CASE_STAFF),
+    ),
     ("NewIssueConsideration.id", Access::Reachable),
     (
         "NewIssueConsideration.restrictionsRemainAppropriate",

@@ -8,8 +8,8 @@
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use entities::enums::{AppealOutcome, CaseStage, CaseStatus, RestrictionStatus, WarningStatus};
 use entities::{
-    appeal, behaviour_report, breach, determination, restriction, review, stage_1_warning,
-    stage_2_decision, upc_case,
+    appeal, behaviour_report, breach, determination, reasonable_adjustment, restriction, review,
+    stage_1_warning, stage_2_decision, upc_case,
 };
 
 use super::error::{DomainError, DomainResult};
@@ -335,6 +335,8 @@ pub struct CaseFile {
     pub breaches: Vec<breach::Model>,
     /// Reviews (7).
     pub reviews: Vec<review::Model>,
+    /// The customer's reasonable adjustments, ended or not (Equality Act 2010).
+    pub adjustments: Vec<reasonable_adjustment::Model>,
 }
 
 impl CaseFile {

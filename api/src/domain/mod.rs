@@ -27,6 +27,7 @@
 //! | the order of the steps, who takes them | [`lifecycle`], [`roles`] |
 //! | services, establishments, closure days | [`directory`] |
 
+pub mod adjustments;
 pub mod appeals;
 pub mod behaviour;
 pub mod contact;

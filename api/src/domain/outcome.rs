@@ -11,8 +11,8 @@ use entities::notification::AlertEvent;
 use entities::{
     appeal, behaviour_report, breach, call_termination, closure_day, contact, customer,
     determination, establishment, exclusion, harassment_referral, hs_incident, letter,
-    letter_template, new_issue_consideration, police_referral, recording_request, restriction,
-    review, service, stage_1_warning, stage_2_decision, upc_case,
+    letter_template, new_issue_consideration, police_referral, reasonable_adjustment,
+    recording_request, restriction, review, service, stage_1_warning, stage_2_decision, upc_case,
 };
 
 use super::letters::LetterContent;
@@ -120,6 +120,8 @@ rows!(
     Service => service,
     /// A council establishment.
     Establishment => establishment,
+    /// A customer's reasonable adjustment (Equality Act 2010).
+    Adjustment => reasonable_adjustment,
 );
 
 /// A row to create. Its `id` is given by the database; every other column is written as given.
@@ -187,6 +189,14 @@ pub enum New {
         referral: harassment_referral::Model,
         /// The terminated calls, in id order.
         calls: Vec<i64>,
+    },
+    /// A decision (a Stage 1 warning, a Stage 2 decision or a review) with the stored
+    /// reasonable adjustments it considered, in id order.
+    Considered {
+        /// The decision.
+        decision: Row,
+        /// The adjustments it considered.
+        adjustments: Vec<i64>,
     },
     /// A report to the police; when it `answers` a harassment referral (as read), that
     /// referral is linked to it (3.5).
@@ -276,6 +286,15 @@ impl AuditEntry {
     pub fn because_maybe(mut self, reason: Option<String>) -> Self {
         self.reason = reason;
         self
+    }
+
+    /// Noting the reasonable adjustments a decision considered (by id), when it named any.
+    pub fn considering(self, adjustments: &[i64]) -> Self {
+        if adjustments.is_empty() {
+            self
+        } else {
+            self.noting(serde_json::json!({ "adjustments_considered": adjustments }))
+        }
     }
 
     /// With a note kept beside the rows.

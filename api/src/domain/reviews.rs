@@ -8,6 +8,7 @@ use entities::enums::{LetterKind, RestrictionStatus, ReviewRecommendation};
 use entities::notification::AlertEvent;
 use entities::{restriction, review, upc_case};
 
+use super::adjustments::{self, AdjustmentId};
 use super::error::{DomainError, DomainResult};
 use super::letters::{LetterContent, line};
 use super::lifecycle::{CaseFile, LifecycleSettings, Step};
@@ -26,6 +27,9 @@ pub struct RecommendReview {
     pub reasons: Text,
     /// For a partial removal: the restrictions to remove.
     pub remove: Vec<RestrictionId>,
+    /// The customer's reasonable adjustments considered (`adjustmentIdsConsidered`): each the
+    /// customer's and in place on the day of the decision.
+    pub adjustment_ids: Vec<AdjustmentId>,
 }
 
 /// Recommend (7.2, 7.3). A partial removal names some, not all, of the restrictions in force.
@@ -72,34 +76,40 @@ pub fn recommend(
         }
     }
     let today = now.date_naive();
+    let noted = adjustments::considered(&cmd.adjustment_ids, &file.adjustments, today)?;
     let reasons = cmd.reasons.into_string();
     let mut out = Outcome::new();
-    let r = out.create_row(review::Model {
-        id: 0,
-        case_id: file.case.id,
-        due_on: file.case.review_due_on.unwrap_or(today),
-        conducted_by: Some(actor.subject.clone()),
-        recommendation: Some(cmd.recommendation),
-        recommendation_reasons: Some(reasons.clone()),
-        recommended_on: Some(today),
-        endorsed: None,
-        endorsed_by: None,
-        endorsed_on: None,
-        endorsement_reasons: None,
-        customer_told_at: None,
-        remove_restriction_ids: if remove.is_empty() {
-            None
-        } else {
-            serde_json::to_string(&remove).ok()
+    let r = adjustments::with_considered(
+        &mut out,
+        review::Model {
+            id: 0,
+            case_id: file.case.id,
+            due_on: file.case.review_due_on.unwrap_or(today),
+            conducted_by: Some(actor.subject.clone()),
+            recommendation: Some(cmd.recommendation),
+            recommendation_reasons: Some(reasons.clone()),
+            recommended_on: Some(today),
+            endorsed: None,
+            endorsed_by: None,
+            endorsed_on: None,
+            endorsement_reasons: None,
+            customer_told_at: None,
+            remove_restriction_ids: if remove.is_empty() {
+                None
+            } else {
+                serde_json::to_string(&remove).ok()
+            },
+            version: 1,
+            created_at: now,
         },
-        version: 1,
-        created_at: now,
-    });
+        noted.clone(),
+    );
     out.change(file.case.clone(), file.case.clone());
     Ok(out.audited(
         AuditEntry::new("case.recommend_review", "review", r)
             .on_case(Ref::Stored(file.case.id))
-            .because(reasons),
+            .because(reasons)
+            .considering(&noted),
     ))
 }
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entities::enums::{CaseStage, DeciderRole, LetterKind, WarningStatus};
 use entities::{determination, stage_1_warning, upc_case};
 
+use super::adjustments::{self, AdjustmentId};
 use super::error::{DomainError, DomainResult};
 use super::letters::LetterContent;
 use super::lifecycle::{CaseFile, LifecycleSettings, Step};
@@ -108,6 +109,9 @@ pub struct IssueWarning {
     pub consulted_on: NaiveDate,
     /// How disability, unmet need and reasonable adjustments were considered (Equality Act 2010).
     pub adjustments_considered: Text,
+    /// The customer's reasonable adjustments considered (`adjustmentIdsConsidered`): each the
+    /// customer's and in place on the day of the decision.
+    pub adjustment_ids: Vec<AdjustmentId>,
     /// Why a warning is the proportionate response.
     pub proportionality: Text,
 }
@@ -175,26 +179,31 @@ pub fn issue_warning(
     }
     let deadline = calendar.appeal_deadline(letter_date);
     let period_ends_on = settings.warning_period_end(letter_date);
+    let noted = adjustments::considered(&cmd.adjustment_ids, &file.adjustments, letter_date)?;
     let reasons = cmd.reasons.into_string();
     let mut out = Outcome::new();
-    let warning = out.create_row(stage_1_warning::Model {
-        id: 0,
-        case_id: file.case.id,
-        determination_id: determination.map(|d| d.id),
-        issued_by: actor.subject.clone(),
-        letter_date,
-        service_director_consulted: cmd.service_director_consulted.into_string(),
-        consulted_on: cmd.consulted_on,
-        adjustments_considered: cmd.adjustments_considered.into_string(),
-        proportionality: cmd.proportionality.into_string(),
-        feedback_officer_copied: true,
-        legal_services_notified_at: Some(now),
-        appeal_deadline: deadline,
-        period_ends_on: Some(period_ends_on),
-        status: WarningStatus::Active,
-        version: 1,
-        created_at: now,
-    });
+    let warning = adjustments::with_considered(
+        &mut out,
+        stage_1_warning::Model {
+            id: 0,
+            case_id: file.case.id,
+            determination_id: determination.map(|d| d.id),
+            issued_by: actor.subject.clone(),
+            letter_date,
+            service_director_consulted: cmd.service_director_consulted.into_string(),
+            consulted_on: cmd.consulted_on,
+            adjustments_considered: cmd.adjustments_considered.into_string(),
+            proportionality: cmd.proportionality.into_string(),
+            feedback_officer_copied: true,
+            legal_services_notified_at: Some(now),
+            appeal_deadline: deadline,
+            period_ends_on: Some(period_ends_on),
+            status: WarningStatus::Active,
+            version: 1,
+            created_at: now,
+        },
+        noted.clone(),
+    );
     out.letter(LetterOrder {
         case_id: file.case.id,
         kind: LetterKind::Stage1Warning,
@@ -218,6 +227,7 @@ pub fn issue_warning(
     Ok(out.audited(
         AuditEntry::new("case.issue_stage_1_warning", "stage_1_warning", warning)
             .on_case(Ref::Stored(file.case.id))
-            .because(reasons),
+            .because(reasons)
+            .considering(&noted),
     ))
 }

@@ -9,6 +9,7 @@ use entities::enums::{CaseStage, ConsultedRole, LetterKind};
 use entities::notification::AlertEvent;
 use entities::{stage_2_decision, upc_case};
 
+use super::adjustments::{self, AdjustmentId};
 use super::error::{DomainError, DomainResult};
 use super::letters::{LetterContent, line};
 use super::lifecycle::{CaseFile, LifecycleSettings, Step};
@@ -30,6 +31,9 @@ pub struct DecideStage2 {
     pub consulted_name: Text,
     /// How disability, unmet need and reasonable adjustments were considered.
     pub adjustments_considered: Text,
+    /// The customer's reasonable adjustments considered (`adjustmentIdsConsidered`): each the
+    /// customer's and in place on the day of the decision.
+    pub adjustment_ids: Vec<AdjustmentId>,
     /// Why these restrictions are the least restrictive that work.
     pub proportionality: Text,
     /// The reasons, given to the customer.
@@ -122,26 +126,31 @@ pub fn decide(
     for terms in cmd.restrictions {
         rows.push(terms.row(&file.case, decided_on, review_due_on, directory, now)?);
     }
+    let noted = adjustments::considered(&cmd.adjustment_ids, &file.adjustments, decided_on)?;
     let reasons = cmd.reasons.into_string();
     let mut out = Outcome::new();
-    let decision = out.create_row(stage_2_decision::Model {
-        id: 0,
-        case_id: file.case.id,
-        warning_id,
-        immediate,
-        exceptional_reasons: exceptional.clone(),
-        decided_by: actor.subject.clone(),
-        decided_on,
-        consulted_role: cmd.consulted_role,
-        consulted_name: cmd.consulted_name.into_string(),
-        adjustments_considered: cmd.adjustments_considered.into_string(),
-        proportionality: cmd.proportionality.into_string(),
-        reasons: reasons.clone(),
-        review_due_on,
-        service_team_notified_at: Some(now),
-        version: 1,
-        created_at: now,
-    });
+    let decision = adjustments::with_considered(
+        &mut out,
+        stage_2_decision::Model {
+            id: 0,
+            case_id: file.case.id,
+            warning_id,
+            immediate,
+            exceptional_reasons: exceptional.clone(),
+            decided_by: actor.subject.clone(),
+            decided_on,
+            consulted_role: cmd.consulted_role,
+            consulted_name: cmd.consulted_name.into_string(),
+            adjustments_considered: cmd.adjustments_considered.into_string(),
+            proportionality: cmd.proportionality.into_string(),
+            reasons: reasons.clone(),
+            review_due_on,
+            service_team_notified_at: Some(now),
+            version: 1,
+            created_at: now,
+        },
+        noted.clone(),
+    );
     let lines = rows.iter().map(line).collect();
     for row in rows {
         let imposed = out.create(New::Restriction {
@@ -176,6 +185,7 @@ pub fn decide(
     Ok(out.audited(
         AuditEntry::new("case.decide_stage_2", "stage_2_decision", decision)
             .on_case(Ref::Stored(file.case.id))
-            .because(reasons),
+            .because(reasons)
+            .considering(&noted),
     ))
 }

@@ -35,6 +35,7 @@ pub const MAX_PAGE: u64 = 100;
 
 /// A customer: a person, several people or a group (policy 2.3).
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Customer {
     /// Opaque id.
     pub id: ID,

@@ -1,6 +1,7 @@
 //! The GraphQL schema the intranet front end talks to. Types here are API types mapped from the
 //! entities, never the entities themselves, so a column can change without breaking clients.
 
+mod adjustments;
 mod admin;
 pub mod alerts;
 pub mod audit;
@@ -47,6 +48,7 @@ pub struct Mutation(
     desk::DeskMutation,
     audit::SubjectAccessMutation,
     reports::ReportMutation,
+    adjustments::AdjustmentMutation,
 );
 
 /// Every subscription the API serves (over WebSocket at `/graphql/ws`). One type, named

@@ -43,6 +43,7 @@ impl From<determination::Model> for Determination {
 
 /// A Stage 1 warning (5.1).
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Stage1Warning {
     /// Opaque id.
     pub id: ID,
@@ -136,6 +137,7 @@ impl From<appeal::Model> for Appeal {
 
 /// A Stage 2 decision on restricted contact (5.1, 5.3, 6.3).
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Stage2Decision {
     /// Opaque id.
     pub id: ID,
@@ -262,6 +264,7 @@ impl From<breach::Model> for Breach {
 
 /// A review of the restrictions (7.1 to 7.4).
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Review {
     /// Opaque id.
     pub id: ID,

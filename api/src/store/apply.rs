@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use chrono::Datelike;
 use entities::{
     behaviour_report_type, customer, exclusion_establishment, harassment_referral,
-    harassment_referral_call, letter, restriction, service, upc_case,
+    harassment_referral_call, letter, restriction, review_adjustment, service,
+    stage_1_warning_adjustment, stage_2_decision_adjustment, upc_case,
 };
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Set, SqlErr};
 use serde_json::{Map, Value};
@@ -116,6 +117,55 @@ async fn case_of(
         .ok_or_else(|| ApiError::internal(format!("no case {id}")))
 }
 
+/// Link the decision `decision` (a warning, a Stage 2 decision or a review, as stored) to the
+/// reasonable adjustment it considered.
+async fn link_adjustment(
+    txn: &DatabaseTransaction,
+    decision: &Row,
+    adjustment_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    match decision {
+        Row::Warning(w) => {
+            stage_1_warning_adjustment::ActiveModel {
+                warning_id: Set(w.id),
+                adjustment_id: Set(adjustment_id),
+                version: Set(1),
+                created_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+        }
+        Row::Decision(d) => {
+            stage_2_decision_adjustment::ActiveModel {
+                decision_id: Set(d.id),
+                adjustment_id: Set(adjustment_id),
+                version: Set(1),
+                created_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+        }
+        Row::Review(r) => {
+            review_adjustment::ActiveModel {
+                review_id: Set(r.id),
+                adjustment_id: Set(adjustment_id),
+                version: Set(1),
+                created_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+        }
+        other => {
+            return Err(ApiError::internal(format!(
+                "a {} does not consider reasonable adjustments",
+                other.table()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Insert one new row with its links and children.
 async fn create<C: Database>(
     txn: &DatabaseTransaction,
@@ -217,6 +267,16 @@ async fn create<C: Database>(
                 }
                 .insert(txn)
                 .await?;
+            }
+            stored
+        }
+        New::Considered {
+            decision,
+            adjustments,
+        } => {
+            let stored = insert_row(txn, decision).await?;
+            for adjustment_id in adjustments {
+                link_adjustment(txn, &stored, adjustment_id, session.now).await?;
             }
             stored
         }

@@ -13,8 +13,8 @@ use entities::restriction_parameters::RestrictionParameters;
 use entities::{
     appeal, behaviour_report, breach, call_termination, closure_day, contact, customer,
     determination, establishment, exclusion, exclusion_establishment, harassment_referral,
-    hs_incident, letter, letter_template, restriction, review, service, staff_member, staff_team,
-    stage_1_warning, stage_2_decision, upc_case,
+    hs_incident, letter, letter_template, reasonable_adjustment, restriction, review, service,
+    staff_member, staff_team, stage_1_warning, stage_2_decision, upc_case,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
@@ -142,8 +142,21 @@ pub async fn case_file<C: ConnectionTrait>(db: &C, case: upc_case::Model) -> Api
             .await?,
         reviews: of_case::<review::Entity, _>(db, review::Column::CaseId, review::Column::Id, id)
             .await?,
+        adjustments: adjustments_of(db, case.customer_id).await?,
         case,
     })
+}
+
+/// The customer's reasonable adjustments, ended or not, in id order.
+pub async fn adjustments_of<C: ConnectionTrait>(
+    db: &C,
+    customer_id: i64,
+) -> Result<Vec<reasonable_adjustment::Model>, DbErr> {
+    reasonable_adjustment::Entity::find()
+        .filter(reasonable_adjustment::Column::CustomerId.eq(customer_id))
+        .order_by_asc(reasonable_adjustment::Column::Id)
+        .all(db)
+        .await
 }
 
 /// The file of case `id`, if `principal` may see it.

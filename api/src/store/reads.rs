@@ -602,3 +602,57 @@ pub fn customer_of(m: &audit_event::Model) -> Option<i64> {
         .flatten()
         .find_map(|v| v.get("customer_id").and_then(serde_json::Value::as_i64))
 }
+
+/// Which decision considered reasonable adjustments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsideredBy {
+    /// A Stage 1 warning.
+    Warning(i64),
+    /// A Stage 2 decision.
+    Decision(i64),
+    /// A review.
+    Review(i64),
+}
+
+/// The customer's reasonable adjustments, ended or not, in id order (the caller already may
+/// see the customer).
+pub async fn adjustments_of_customer<C: ConnectionTrait>(
+    db: &C,
+    customer_id: i64,
+) -> ApiResult<Vec<entities::reasonable_adjustment::Model>> {
+    Ok(super::facts::adjustments_of(db, customer_id).await?)
+}
+
+/// The reasonable adjustments a decision linked as considered, in id order (the caller already
+/// may see the decision's case).
+pub async fn adjustments_considered<C: ConnectionTrait>(
+    db: &C,
+    by: ConsideredBy,
+) -> ApiResult<Vec<entities::reasonable_adjustment::Model>> {
+    use entities::{
+        reasonable_adjustment as ra, review_adjustment, stage_1_warning_adjustment,
+        stage_2_decision_adjustment,
+    };
+    let linked = match by {
+        ConsideredBy::Warning(id) => Query::select()
+            .column(stage_1_warning_adjustment::Column::AdjustmentId)
+            .from(stage_1_warning_adjustment::Entity)
+            .and_where(stage_1_warning_adjustment::Column::WarningId.eq(id))
+            .to_owned(),
+        ConsideredBy::Decision(id) => Query::select()
+            .column(stage_2_decision_adjustment::Column::AdjustmentId)
+            .from(stage_2_decision_adjustment::Entity)
+            .and_where(stage_2_decision_adjustment::Column::DecisionId.eq(id))
+            .to_owned(),
+        ConsideredBy::Review(id) => Query::select()
+            .column(review_adjustment::Column::AdjustmentId)
+            .from(review_adjustment::Entity)
+            .and_where(review_adjustment::Column::ReviewId.eq(id))
+            .to_owned(),
+    };
+    Ok(ra::Entity::find()
+        .filter(ra::Column::Id.in_subquery(linked))
+        .order_by_asc(ra::Column::Id)
+        .all(db)
+        .await?)
+}

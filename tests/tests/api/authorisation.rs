@@ -182,6 +182,9 @@ fn operation_document(op: &str, n: usize) -> (String, Value) {
         "Mutation.recordRecordingRequest" => r#"mutation { recordRecordingRequest(input: {caseId: "999", requestedAt: "2026-01-05T10:00:00Z", context: "c", agreed: true}) { id } }"#.to_string(),
         "Query.auditEvents" => "{ auditEvents(first: 5) { nodes { id action } } }".to_string(),
         "Query.accessRecords" => "{ accessRecords(first: 5) { nodes { id category } } }".to_string(),
+        "Mutation.recordReasonableAdjustment" => r#"mutation { recordReasonableAdjustment(input: {customerId: "1", need: "n", adjustment: "a", agreedBy: "b", agreedOn: "2026-01-05"}) { id } }"#.to_string(),
+        "Mutation.updateReasonableAdjustment" => r#"mutation { updateReasonableAdjustment(input: {id: "999", version: 1, need: "n"}) { id } }"#.to_string(),
+        "Mutation.endReasonableAdjustment" => r#"mutation { endReasonableAdjustment(input: {id: "999", version: 1, reasons: "r"}) { id } }"#.to_string(),
         "Mutation.subjectAccessBundle" => r#"mutation { subjectAccessBundle(customerId: "1") { generatedAt counts { kind count } } }"#.to_string(),
         other => panic!("the matrix test has no document for {other}: add one"),
     };
@@ -206,7 +209,7 @@ fn codes(body: &Value) -> Vec<String> {
 
 const CASE_FIELDS: &str = "id reference serviceCode stage status openedAt closedAt closureReason \
     appealDeadline reviewDueOn flaggedForReview version \
-    customer { id reference kind preferredLanguage displayName address email phone } \
+    customer { id reference kind preferredLanguage displayName address email phone reasonableAdjustments { id } } \
     reports { id behaviours channel occurredAt description reporterName } \
     serviceName allowedSteps flagReason determinations { id } stage1Warnings { id } \
     appeals { id } stage2Decisions { id } restrictions { id } breaches { id } reviews { id } \

@@ -95,6 +95,7 @@ db_tests! {
         let warned_on = (now - Days::new(25)).date_naive();
         let case = as_of(&head, 25)
             .issue_stage_1_warning(id, IssueWarning {
+adjustment_ids: Vec::new(),
                 version: case.version,
                 letter_date: None,
                 reasons: text("Repeated calls"),
@@ -114,6 +115,7 @@ db_tests! {
         assert_eq!(case.id, id.get(), "filed on the open case");
 
         let decide = |version| DecideStage2 {
+adjustment_ids: Vec::new(),
             version,
             exceptional_reasons: None,
             consulted_role: ConsultedRole::LegalServices,

@@ -2,6 +2,7 @@
 //! once per run and every test gets its own fresh database.
 
 mod access_records;
+mod adjustments;
 mod alerts;
 mod audit_chain;
 mod audit_queries;

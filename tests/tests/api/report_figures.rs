@@ -16,14 +16,14 @@ use api::reports::model::{
 use chrono::{DateTime, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::London;
 use entities::enums::{
-    AppealOutcome, ConsultedRole, ExclusionAgreedByRole, ExclusionKind, Language, LetterKind,
-    PoliceReferralReason, RestrictionKind, RestrictionStatus, WarningStatus,
+    AdjustmentStatus, AppealOutcome, ConsultedRole, ExclusionAgreedByRole, ExclusionKind, Language,
+    LetterKind, PoliceReferralReason, RestrictionKind, RestrictionStatus, WarningStatus,
 };
 use entities::notification::{self, AlertEvent};
 use entities::restriction_parameters::{RestrictionParameters, TimeLimits};
 use entities::{
-    appeal, behaviour_report, breach, exclusion, letter, police_referral, stage_1_warning,
-    stage_2_decision,
+    appeal, behaviour_report, breach, exclusion, letter, police_referral, reasonable_adjustment,
+    stage_1_warning, stage_1_warning_adjustment, stage_2_decision, stage_2_decision_adjustment,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, QueryResult, Set, Statement};
 use tests::{TestApp, db_tests};
@@ -444,8 +444,16 @@ async fn cases_at(
             AND NOT EXISTS (SELECT 1 FROM review v WHERE v.case_id = c.id AND v.recommended_on IS NOT NULL AND v.recommended_on <= d.review_due_on)), \
          (SELECT COUNT(*) FROM stage_1_warning w WHERE w.case_id = c.id AND w.letter_date < {e}) \
           + (SELECT COUNT(*) FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e}), \
-         (SELECT COUNT(*) FROM stage_1_warning w WHERE w.case_id = c.id AND w.letter_date < {e} AND TRIM(w.adjustments_considered) = '') \
-          + (SELECT COUNT(*) FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e} AND TRIM(d.adjustments_considered) = '') \
+         (SELECT COUNT(*) FROM stage_1_warning w WHERE w.case_id = c.id AND w.letter_date < {e} \
+            AND NOT EXISTS (SELECT 1 FROM stage_1_warning_adjustment l WHERE l.warning_id = w.id) \
+            AND (TRIM(w.adjustments_considered) = '' OR EXISTS (SELECT 1 FROM reasonable_adjustment ra \
+              WHERE ra.customer_id = c.customer_id AND (ra.agreed_on IS NULL OR ra.agreed_on <= w.letter_date) \
+              AND (ra.ended_on IS NULL OR ra.ended_on > w.letter_date)))) \
+          + (SELECT COUNT(*) FROM stage_2_decision d WHERE d.case_id = c.id AND d.decided_on < {e} \
+            AND NOT EXISTS (SELECT 1 FROM stage_2_decision_adjustment l WHERE l.decision_id = d.id) \
+            AND (TRIM(d.adjustments_considered) = '' OR EXISTS (SELECT 1 FROM reasonable_adjustment ra \
+              WHERE ra.customer_id = c.customer_id AND (ra.agreed_on IS NULL OR ra.agreed_on <= d.decided_on) \
+              AND (ra.ended_on IS NULL OR ra.ended_on > d.decided_on)))) \
          FROM upc_case c JOIN service s ON s.id = c.service_id WHERE c.service_id IN ({in_services})"
     );
     let mut cases = BTreeMap::new();
@@ -1457,7 +1465,123 @@ async fn hand_made(db: &DatabaseConnection) -> i64 {
         .await
         .expect("a Stage 2 decision");
     }
+    adjustments(db, cases[2].0, now).await;
     case_id
+}
+
+/// A reasonable adjustment for `customer`, agreed on `agreed_on` (none: recorded before issue
+/// 19) and ended on `ended_on`.
+async fn adjustment(
+    db: &DatabaseConnection,
+    customer: i64,
+    agreed_on: Option<NaiveDate>,
+    ended_on: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> i64 {
+    reasonable_adjustment::ActiveModel {
+        customer_id: Set(customer),
+        description: Set("Large print letters (hand-made).".into()),
+        need: Set(Some("Sight loss (hand-made).".into())),
+        agreed_by: Set(Some("Service manager (fictional)".into())),
+        agreed_on: Set(agreed_on),
+        ended_on: Set(ended_on),
+        status: Set(if ended_on.is_some() {
+            AdjustmentStatus::Ended
+        } else {
+            AdjustmentStatus::Active
+        }),
+        recorded_by: Set("officer (fictional)".into()),
+        recorded_at: Set(now),
+        version: Set(1),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("an adjustment")
+    .id
+}
+
+/// Reasonable adjustments for the 8.2 check `adjustments_considered` (issue 19, item 2): the
+/// customer of `assault_case` (restricted at once, with free text, on 1 August 2024) has one in
+/// place that the decision did not link (not met); a warning and a Stage 2 decision that link the
+/// adjustment they considered (met); an adjustment agreed after a decision (not in place then),
+/// one ended before it (the free text counts), and one recorded before issue 19 with no agreed
+/// day (in place for every decision, linked by none: not met).
+async fn adjustments(db: &DatabaseConnection, assault_case: i64, now: DateTime<Utc>) {
+    let (customer, _) = pick(
+        db,
+        &format!("SELECT customer_id, id FROM upc_case WHERE id = {assault_case}"),
+    )
+    .await;
+    adjustment(db, customer, Some(date(2024, 1, 10)), None, now).await;
+    let (warning, customer) = pick(
+        db,
+        "SELECT w.id, c.customer_id FROM stage_1_warning w JOIN upc_case c ON c.id = w.case_id \
+         WHERE TRIM(w.adjustments_considered) <> '' ORDER BY w.id LIMIT 1",
+    )
+    .await;
+    let linked = adjustment(db, customer, None, None, now).await;
+    stage_1_warning_adjustment::ActiveModel {
+        warning_id: Set(warning),
+        adjustment_id: Set(linked),
+        version: Set(1),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .expect("a warning's link");
+    let (decision, customer) = pick(
+        db,
+        &format!(
+            "SELECT d.id, c.customer_id FROM stage_2_decision d JOIN upc_case c ON c.id = d.case_id \
+             WHERE c.id <> {assault_case} AND c.customer_id <> {customer} ORDER BY d.id LIMIT 1"
+        ),
+    )
+    .await;
+    let (decided_on,): (NaiveDate,) = {
+        let r = &rows(
+            db,
+            &format!("SELECT decided_on FROM stage_2_decision WHERE id = {decision}"),
+        )
+        .await[0];
+        (r.try_get_by_index(0).expect("a date"),)
+    };
+    let linked = adjustment(db, customer, Some(decided_on), None, now).await;
+    stage_2_decision_adjustment::ActiveModel {
+        decision_id: Set(decision),
+        adjustment_id: Set(linked),
+        version: Set(1),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .expect("a decision's link");
+    // Agreed the day after the decision: not in place on its day.
+    adjustment(db, customer, decided_on.succ_opt(), None, now).await;
+    let (last, customer) = pick(
+        db,
+        "SELECT d.id, c.customer_id FROM stage_2_decision d JOIN upc_case c ON c.id = d.case_id \
+         ORDER BY d.id DESC LIMIT 1",
+    )
+    .await;
+    let ended_on = {
+        let r = &rows(
+            db,
+            &format!("SELECT decided_on FROM stage_2_decision WHERE id = {last}"),
+        )
+        .await[0];
+        let d: NaiveDate = r.try_get_by_index(0).expect("a date");
+        d
+    };
+    adjustment(db, customer, Some(date(2015, 1, 5)), Some(ended_on), now).await;
+    let (_, customer) = pick(
+        db,
+        "SELECT d.id, c.customer_id FROM stage_2_decision d JOIN upc_case c ON c.id = d.case_id \
+         ORDER BY d.id DESC LIMIT 1 OFFSET 1",
+    )
+    .await;
+    adjustment(db, customer, None, None, now).await;
 }
 
 fn summary_of(report: &AnnualReport, metric: &str) -> i64 {

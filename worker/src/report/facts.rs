@@ -13,7 +13,8 @@ use entities::enums::{ExclusionKind, RestrictionKind, ReviewRecommendation};
 use entities::notification::AlertEvent;
 use entities::{
     appeal, behaviour_report, breach, determination, exclusion, letter, notification,
-    police_referral, restriction, review, service, stage_1_warning, stage_2_decision, upc_case,
+    police_referral, reasonable_adjustment, restriction, review, service, stage_1_warning,
+    stage_1_warning_adjustment, stage_2_decision, stage_2_decision_adjustment, upc_case,
 };
 use polars::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -114,6 +115,94 @@ fn blank(text: Option<&str>) -> bool {
     text.is_none_or(|t| t.trim().is_empty())
 }
 
+/// An adjustment's days: agreed (none: recorded before issue 19) and ended.
+type InPlace = (Option<NaiveDate>, Option<NaiveDate>);
+
+/// The facts the 8.2 check `adjustments_considered` reads: which customer each case is about,
+/// each customer's reasonable adjustments (the days agreed and ended), and the decisions that
+/// link an adjustment they considered.
+#[derive(Default)]
+struct Adjustments {
+    customer_of_case: std::collections::HashMap<i64, i64>,
+    of_customer: std::collections::HashMap<i64, Vec<InPlace>>,
+    linked_warnings: std::collections::HashSet<i64>,
+    linked_decisions: std::collections::HashSet<i64>,
+}
+
+impl Adjustments {
+    /// Whether the customer of `case_id` had an adjustment in place on `day`: agreed on or
+    /// before it (one with no agreed day, recorded before issue 19, counts as in place since
+    /// before any decision) and not ended on or before it
+    /// (`api::domain::adjustments::in_place_on`).
+    fn in_place(&self, case_id: i64, day: NaiveDate) -> bool {
+        self.customer_of_case
+            .get(&case_id)
+            .and_then(|c| self.of_customer.get(c))
+            .is_some_and(|all| {
+                all.iter().any(|(agreed, ended)| {
+                    agreed.is_none_or(|a| a <= day) && ended.is_none_or(|e| e > day)
+                })
+            })
+    }
+
+    /// The 8.2 rule for a decision on `day` of case `case_id`: met when it links at least one
+    /// adjustment it considered; otherwise met only when the customer had no adjustment in
+    /// place on its day and its free text (`adjustments_considered`) is not blank. A customer
+    /// with an adjustment in place that the decision did not link: not met.
+    fn met(&self, linked: bool, case_id: i64, day: NaiveDate, text: &str) -> bool {
+        linked || (!self.in_place(case_id, day) && !blank(Some(text)))
+    }
+
+    async fn load<C: ConnectionTrait>(
+        conn: &C,
+        customer_of_case: std::collections::HashMap<i64, i64>,
+    ) -> anyhow::Result<Self> {
+        let mut of_customer: std::collections::HashMap<i64, Vec<InPlace>> =
+            std::collections::HashMap::new();
+        scan(
+            conn,
+            reasonable_adjustment::Entity::find()
+                .select_only()
+                .columns([
+                    reasonable_adjustment::Column::Id,
+                    reasonable_adjustment::Column::CustomerId,
+                    reasonable_adjustment::Column::AgreedOn,
+                    reasonable_adjustment::Column::EndedOn,
+                ]),
+            reasonable_adjustment::Column::Id,
+            |(i, c, agreed, ended): (i64, i64, Option<NaiveDate>, Option<NaiveDate>)| {
+                of_customer.entry(c).or_default().push((agreed, ended));
+                i
+            },
+        )
+        .await?;
+        let linked_warnings = stage_1_warning_adjustment::Entity::find()
+            .select_only()
+            .column(stage_1_warning_adjustment::Column::WarningId)
+            .into_tuple::<i64>()
+            .all(conn)
+            .await
+            .context("reading stage_1_warning_adjustment")?
+            .into_iter()
+            .collect();
+        let linked_decisions = stage_2_decision_adjustment::Entity::find()
+            .select_only()
+            .column(stage_2_decision_adjustment::Column::DecisionId)
+            .into_tuple::<i64>()
+            .all(conn)
+            .await
+            .context("reading stage_2_decision_adjustment")?
+            .into_iter()
+            .collect();
+        Ok(Adjustments {
+            customer_of_case,
+            of_customer,
+            linked_warnings,
+            linked_decisions,
+        })
+    }
+}
+
 fn index_of<T: PartialEq + Copy>(all: &[T], value: T) -> i32 {
     all.iter().position(|v| *v == value).unwrap_or(0) as i32
 }
@@ -194,6 +283,8 @@ pub(crate) async fn load<C: ConnectionTrait>(
         .collect();
     step(1);
 
+    let mut customer_of_case = std::collections::HashMap::new();
+    type CaseRow = (i64, i64, String, DateTime<Utc>, Option<DateTime<Utc>>, i64);
     let cases = {
         let (mut id, mut service_id, mut reference, mut opened, mut closed) =
             (vec![], vec![], vec![], vec![], vec![]);
@@ -205,9 +296,11 @@ pub(crate) async fn load<C: ConnectionTrait>(
                 upc_case::Column::Reference,
                 upc_case::Column::OpenedAt,
                 upc_case::Column::ClosedAt,
+                upc_case::Column::CustomerId,
             ]),
             upc_case::Column::Id,
-            |(i, s, r, o, c): (i64, i64, String, DateTime<Utc>, Option<DateTime<Utc>>)| {
+            |(i, s, r, o, c, who): CaseRow| {
+                customer_of_case.insert(i, who);
                 id.push(i);
                 service_id.push(s);
                 reference.push(r);
@@ -278,6 +371,7 @@ pub(crate) async fn load<C: ConnectionTrait>(
     };
     step(4);
 
+    let considered = Adjustments::load(conn, customer_of_case).await?;
     let warnings = {
         let (mut id, mut case_id, mut date, mut adjustments) = (vec![], vec![], vec![], vec![]);
         scan(
@@ -293,7 +387,7 @@ pub(crate) async fn load<C: ConnectionTrait>(
                 id.push(i);
                 case_id.push(c);
                 date.push(days(d));
-                adjustments.push(!blank(Some(&a)));
+                adjustments.push(considered.met(considered.linked_warnings.contains(&i), c, d, &a));
                 i
             },
         )
@@ -380,7 +474,12 @@ pub(crate) async fn load<C: ConnectionTrait>(
                 immediate.push(imm);
                 let has_reasons = !blank(why.as_deref());
                 given.push(has_reasons);
-                adjustments.push(!blank(Some(&adj)));
+                adjustments.push(considered.met(
+                    considered.linked_decisions.contains(&i),
+                    c,
+                    d,
+                    &adj,
+                ));
                 review_due.push(days(due));
                 if let (true, true, Some(text)) = (imm, has_reasons, why) {
                     reasons.push(Reasons {

@@ -125,6 +125,7 @@ pub fn reported() -> CaseFile {
         restrictions: Vec::new(),
         breaches: Vec::new(),
         reviews: Vec::new(),
+        adjustments: Vec::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The policy's rules, tested as plain Rust: no database, no GraphQL. Each test names the rule
 //! and the section of the policy it defends. [`fixtures`] builds case files at each stage.
 
+mod adjustments;
 mod appeals;
 mod contact;
 mod endings;

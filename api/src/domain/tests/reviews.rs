@@ -10,6 +10,7 @@ use crate::domain::values::{RecordId, RestrictionId, Text};
 
 fn recommendation(recommendation: ReviewRecommendation, remove: &[i64]) -> RecommendReview {
     RecommendReview {
+        adjustment_ids: Vec::new(),
         version: 4,
         recommendation,
         reasons: Text::parse("reasons", "Contact has been reasonable for a year").unwrap(),

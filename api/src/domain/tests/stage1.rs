@@ -22,6 +22,7 @@ fn determination(unreasonable: bool) -> DetermineBehaviour {
 
 fn warning(letter_date: chrono::NaiveDate, consulted_on: chrono::NaiveDate) -> IssueWarning {
     IssueWarning {
+        adjustment_ids: Vec::new(),
         version: 4,
         letter_date: Some(letter_date),
         reasons: Text::parse("reasons", "The calls disrupt the service").unwrap(),

@@ -12,6 +12,7 @@ use crate::domain::values::Text;
 fn decision(exceptional: Option<&str>, restrictions: Vec<RestrictionTerms>) -> DecideStage2 {
     let text = |t: &str| Text::parse("f", t).unwrap();
     DecideStage2 {
+        adjustment_ids: Vec::new(),
         version: 4,
         exceptional_reasons: exceptional.map(text),
         consulted_role: ConsultedRole::LegalServices,

@@ -81,6 +81,11 @@ pub struct IssueStage1WarningInput {
     pub consulted_on: NaiveDate,
     /// How disability, unmet need and reasonable adjustments were considered (Equality Act 2010).
     pub adjustments_considered: String,
+    /// The customer's reasonable adjustments considered (ids from
+    /// `Customer.reasonableAdjustments`): each the customer's and in place on the day of the
+    /// decision. The 8.2 check counts a decision as having considered adjustments when it links
+    /// one, or when the customer had none in place and `adjustmentsConsidered` says so.
+    pub adjustment_ids_considered: Option<Vec<ID>>,
     /// Why a warning is the proportionate response.
     pub proportionality: String,
 }
@@ -230,6 +235,11 @@ pub struct DecideStage2Input {
     pub consulted_name: String,
     /// How disability, unmet need and reasonable adjustments were considered.
     pub adjustments_considered: String,
+    /// The customer's reasonable adjustments considered (ids from
+    /// `Customer.reasonableAdjustments`): each the customer's and in place on the day of the
+    /// decision. The 8.2 check counts a decision as having considered adjustments when it links
+    /// one, or when the customer had none in place and `adjustmentsConsidered` says so.
+    pub adjustment_ids_considered: Option<Vec<ID>>,
     /// Why these restrictions are the least restrictive that work.
     pub proportionality: String,
     /// The reasons for the decision, given to the customer.
@@ -351,6 +361,11 @@ pub struct RecommendReviewInput {
     pub reasons: String,
     /// For `partially_remove`: the restrictions to remove (some, not all, of those in force).
     pub remove_restriction_ids: Option<Vec<ID>>,
+    /// The customer's reasonable adjustments considered (ids from
+    /// `Customer.reasonableAdjustments`): each the customer's and in place on the day of the
+    /// decision. The 8.2 check counts a decision as having considered adjustments when it links
+    /// one, or when the customer had none in place and `adjustmentsConsidered` says so.
+    pub adjustment_ids_considered: Option<Vec<ID>>,
 }
 
 /// The Group Director's endorsement of a review recommendation (7.4). Endorsed, it is applied

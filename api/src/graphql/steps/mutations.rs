@@ -8,6 +8,7 @@ use entities::enums::{Behaviour, ConsultedRole, ReportChannel, ReviewRecommendat
 use super::inputs::*;
 use super::restrictions::{parameters, terms};
 use super::{customer_choice, key, session};
+use crate::domain::adjustments::AdjustmentId;
 use crate::domain::appeals::{DecideAppeal, LogAppeal};
 use crate::domain::behaviour::ReportBehaviour;
 use crate::domain::new_issues::ConsiderNewIssue;
@@ -100,6 +101,7 @@ impl StepMutation {
                 &input.adjustments_considered,
             )?,
             proportionality: Text::parse("proportionality", &input.proportionality)?,
+            adjustment_ids: adjustment_ids(input.adjustment_ids_considered.as_deref())?,
         };
         let s = session(ctx)?;
         Ok(CaseNode(s.issue_stage_1_warning(case, cmd, key).await?))
@@ -177,6 +179,7 @@ impl StepMutation {
             decided_on: input.decided_on,
             review_due_on: input.review_due_on,
             restrictions,
+            adjustment_ids: adjustment_ids(input.adjustment_ids_considered.as_deref())?,
         };
         Ok(CaseNode(
             session(ctx)?.decide_stage_2(case, cmd, key).await?,
@@ -350,6 +353,7 @@ impl StepMutation {
             )?,
             reasons: Text::parse("reasons", &input.reasons)?,
             remove,
+            adjustment_ids: adjustment_ids(input.adjustment_ids_considered.as_deref())?,
         };
         Ok(CaseNode(
             session(ctx)?.recommend_review(case, cmd, key).await?,
@@ -377,4 +381,12 @@ impl StepMutation {
             session(ctx)?.endorse_review(case, cmd, key).await?,
         ))
     }
+}
+
+/// The adjustments a decision names in `adjustmentIdsConsidered`.
+fn adjustment_ids(sent: Option<&[async_graphql::ID]>) -> ApiResult<Vec<AdjustmentId>> {
+    sent.unwrap_or_default()
+        .iter()
+        .map(|id| parse_id::<AdjustmentId>("adjustmentIdsConsidered", id))
+        .collect()
 }

@@ -17,7 +17,7 @@ use crate::subject_access::{self, Bundle, StaffNames};
 
 impl<'a, C: Database> Session<'a, C> {
     /// Apply and commit a command whose result is the first row of kind `M` it wrote.
-    async fn finish_row<M>(
+    pub(super) async fn finish_row<M>(
         &self,
         mut uow: UnitOfWork<'a, C>,
         outcome: Outcome,

@@ -2,6 +2,7 @@
 //! decide, apply the outcome, commit. One method per command, named as the policy step; each
 //! returns the record the caller asked about, as stored.
 
+mod adjustments;
 mod admin;
 mod alerts;
 mod cases;

@@ -389,5 +389,6 @@ has_id!(
     letter_template,
     closure_day,
     service,
-    establishment
+    establishment,
+    reasonable_adjustment
 );
