@@ -20,6 +20,7 @@ mod m20261128_000011_retention;
 mod m20261206_000012_endings;
 mod m20261206_000012_scheduler;
 mod m20261206_000014_client_address;
+mod m20261206_000017_staff_directory;
 mod new_table;
 
 /// Runs the UPC schema migrations in order.
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_endings::Migration),
             Box::new(m20261206_000012_scheduler::Migration),
             Box::new(m20261206_000014_client_address::Migration),
+            Box::new(m20261206_000017_staff_directory::Migration),
         ]
     }
 }
@@ -57,6 +59,7 @@ pub fn table_names() -> Vec<&'static str> {
     names.extend_from_slice(m20261128_000008_access_record::TABLE_NAMES);
     names.extend_from_slice(m20261128_000011_retention::TABLE_NAMES);
     names.extend_from_slice(m20261206_000012_scheduler::TABLE_NAMES);
+    names.extend_from_slice(m20261206_000017_staff_directory::TABLE_NAMES);
     names
 }
 
@@ -118,7 +121,10 @@ mod tests {
     #[tokio::test]
     async fn letters_keep_their_kind_through_the_endings_migration() {
         let db = fresh_database().await;
-        let before_endings = Migrator::migrations().len() as u32 - 1;
+        let before_endings = Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == "m20261206_000012_endings")
+            .expect("the endings migration") as u32;
         Migrator::up(&db, Some(before_endings))
             .await
             .expect("up to retention");

@@ -229,7 +229,13 @@ mod tests {
     #[tokio::test]
     async fn the_sqlite_rebuild_keeps_notifications_and_read_marks() {
         let db = Database::connect("sqlite::memory:").await.expect("opens");
-        let before = Migrator::migrations().len() as u32 - 1;
+        // Found by name: later migrations follow this one.
+        let all = Migrator::migrations();
+        let before = all
+            .iter()
+            .position(|m| m.name() == "m20261206_000012_scheduler")
+            .expect("this migration") as u32;
+        let from_this_one = all.len() as u32 - before;
         Migrator::up(&db, Some(before))
             .await
             .expect("up to the previous");
@@ -280,7 +286,9 @@ mod tests {
             "new ids follow the kept ones"
         );
         // Deleting a notification still cascades to its read marks.
-        Migrator::down(&db, Some(1)).await.expect("down");
+        Migrator::down(&db, Some(from_this_one))
+            .await
+            .expect("down");
         assert_eq!(count(&db, "SELECT COUNT(*) FROM notification").await, 1);
         assert_eq!(
             count(&db, "SELECT COUNT(*) FROM notification_read").await,

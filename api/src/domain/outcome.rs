@@ -12,7 +12,8 @@ use entities::{
     appeal, behaviour_report, breach, call_termination, closure_day, contact, customer,
     determination, establishment, exclusion, harassment_referral, hs_incident, letter,
     letter_template, new_issue_consideration, police_referral, recording_request, restriction,
-    review, service, stage_1_warning, stage_2_decision, upc_case,
+    review, service, staff_member, staff_role, staff_team, stage_1_warning, stage_2_decision,
+    upc_case,
 };
 
 use super::letters::LetterContent;
@@ -120,6 +121,12 @@ rows!(
     Service => service,
     /// A council establishment.
     Establishment => establishment,
+    /// A member of staff in the directory.
+    StaffMember => staff_member,
+    /// A team of staff.
+    StaffTeam => staff_team,
+    /// A role a member of staff holds in a service.
+    StaffRole => staff_role,
 );
 
 /// A row to create. Its `id` is given by the database; every other column is written as given.

@@ -7,7 +7,8 @@ use entities::{
     appeal, behaviour_report, breach, call_termination, closure_day, contact, customer,
     determination, establishment, exclusion, harassment_referral, hs_incident, letter,
     letter_template, new_issue_consideration, police_referral, recording_request, restriction,
-    review, service, stage_1_warning, stage_2_decision, upc_case,
+    review, service, staff_member, staff_role, staff_team, stage_1_warning, stage_2_decision,
+    upc_case,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, IntoActiveModel,
@@ -101,6 +102,9 @@ tables! {
     ClosureDay => closure_day, "closure day";
     Service => service, "service";
     Establishment => establishment, "establishment";
+    StaffMember => staff_member, "staff member";
+    StaffTeam => staff_team, "team";
+    StaffRole => staff_role, "staff role";
 }
 
 /// Insert `m`, letting the database give its id.

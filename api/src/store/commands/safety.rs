@@ -389,5 +389,8 @@ has_id!(
     letter_template,
     closure_day,
     service,
-    establishment
+    establishment,
+    staff_member,
+    staff_team,
+    staff_role
 );
