@@ -25,4 +25,5 @@ mod reports_api;
 mod retention;
 mod safety;
 mod schema;
+mod staff_directory;
 mod subject_access;
