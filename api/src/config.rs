@@ -49,6 +49,7 @@ settings_table! {
     "auth_role_map" => "UPC_AUTH_ROLE_MAP", "(empty)", "Comma-separated `APP_ROLE=role` pairs, e.g. `UPC.LegalServices=legal_services`.";
     "auth_services_claim" => "UPC_AUTH_SERVICES_CLAIM", "services", "Token claim holding the user's service codes; absent: the staff directory is used.";
     "auth_name_claim" => "UPC_AUTH_NAME_CLAIM", "name", "Token claim holding the user's display name.";
+    "auth_object_id_claim" => "UPC_AUTH_OBJECT_ID_CLAIM", "oid", "Token claim holding the identity provider's stable object id, recorded in the staff directory at sign-in.";
     "review_period_months" => "UPC_REVIEW_PERIOD_MONTHS", "12", "Months from a decision to restrict to its review (policy 7.1: never more than 12).";
     "warning_period_months" => "UPC_WARNING_PERIOD_MONTHS", "12", "Months a Stage 1 warning runs from the date of its letter; with no further behaviour reported by then the case closes (1 to 24).";
     "reporting_year_start_month" => "UPC_REPORTING_YEAR_START_MONTH", "4", "First month of the reporting year (4 = April to March).";
@@ -196,6 +197,8 @@ pub struct Settings {
     pub auth_services_claim: String,
     /// Claim carrying the display name.
     pub auth_name_claim: String,
+    /// Claim carrying the identity provider's object id (staff directory at sign-in).
+    pub auth_object_id_claim: String,
     /// Review period in months (1–12).
     pub review_period_months: u32,
     /// How long a Stage 1 warning runs from its letter's date, in months (1–24).
@@ -423,6 +426,8 @@ impl Settings {
             auth_services_claim: string(raw, "auth_services_claim")?
                 .unwrap_or_else(|| "services".into()),
             auth_name_claim: string(raw, "auth_name_claim")?.unwrap_or_else(|| "name".into()),
+            auth_object_id_claim: string(raw, "auth_object_id_claim")?
+                .unwrap_or_else(|| "oid".into()),
             review_period_months,
             warning_period_months,
             reporting_year_start_month,
@@ -478,6 +483,7 @@ impl Settings {
             role_map: self.auth_role_map.clone(),
             services_claim: self.auth_services_claim.clone(),
             name_claim: self.auth_name_claim.clone(),
+            object_id_claim: self.auth_object_id_claim.clone(),
             ..AuthSettings::default()
         }
     }

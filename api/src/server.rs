@@ -85,6 +85,7 @@ impl App {
                 auth,
                 metrics,
                 db_health: Arc::new(DbHealth::default()),
+                sign_ins: Arc::default(),
             },
             alerts: None,
         }

@@ -45,6 +45,7 @@ pub mod scheduled_run;
 pub mod service;
 pub mod staff_member;
 pub mod staff_member_service;
+pub mod staff_role;
 pub mod staff_team;
 pub mod stage_1_warning;
 pub mod stage_1_warning_adjustment;

@@ -45,6 +45,7 @@ pub use crate::scheduled_run::Entity as ScheduledRun;
 pub use crate::service::Entity as Service;
 pub use crate::staff_member::Entity as StaffMember;
 pub use crate::staff_member_service::Entity as StaffMemberService;
+pub use crate::staff_role::Entity as StaffRole;
 pub use crate::staff_team::Entity as StaffTeam;
 pub use crate::stage_1_warning::Entity as Stage1Warning;
 pub use crate::stage_1_warning_adjustment::Entity as Stage1WarningAdjustment;

@@ -13,6 +13,9 @@ pub struct Model {
     /// Identity-provider subject (`sub`) once they have signed in.
     #[sea_orm(unique)]
     pub subject: Option<String>,
+    /// The identity provider's stable object id (Entra ID `oid`), recorded at sign-in.
+    #[sea_orm(unique)]
+    pub object_id: Option<String>,
     /// Name as shown to colleagues and in letters.
     pub display_name: String,
     /// Work email address.

@@ -14,6 +14,8 @@ pub struct Model {
     pub service_id: i64,
     /// Team name.
     pub name: String,
+    /// False once the team is out of use: it cannot be named in a new decision.
+    pub active: bool,
     /// Optimistic-concurrency version: starts at 1 and goes up by one on every update.
     pub version: i64,
     /// When the row was created.

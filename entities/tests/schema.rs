@@ -41,6 +41,7 @@ async fn every_entity_reads_from_the_migrated_schema() {
     assert_readable!(db, read, Service);
     assert_readable!(db, read, Establishment);
     assert_readable!(db, read, StaffTeam);
+    assert_readable!(db, read, StaffRole);
     assert_readable!(db, read, StaffMember);
     assert_readable!(db, read, StaffMemberService);
     assert_readable!(db, read, Customer);

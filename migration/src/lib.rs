@@ -21,6 +21,7 @@ mod m20261206_000012_endings;
 mod m20261206_000012_scheduler;
 mod m20261206_000014_client_address;
 mod m20261206_000016_adjustments;
+mod m20261206_000017_staff_directory;
 mod new_table;
 
 /// Runs the UPC schema migrations in order.
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_scheduler::Migration),
             Box::new(m20261206_000014_client_address::Migration),
             Box::new(m20261206_000016_adjustments::Migration),
+            Box::new(m20261206_000017_staff_directory::Migration),
         ]
     }
 }
@@ -60,6 +62,7 @@ pub fn table_names() -> Vec<&'static str> {
     names.extend_from_slice(m20261128_000011_retention::TABLE_NAMES);
     names.extend_from_slice(m20261206_000012_scheduler::TABLE_NAMES);
     names.extend_from_slice(m20261206_000016_adjustments::TABLE_NAMES);
+    names.extend_from_slice(m20261206_000017_staff_directory::TABLE_NAMES);
     names
 }
 

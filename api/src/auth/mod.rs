@@ -110,13 +110,24 @@ impl Authenticator {
 
     /// Verifies `bearer_token` (the token alone, without `Bearer `) and returns its principal.
     pub async fn authenticate(&self, bearer_token: &str) -> Result<Principal, AuthError> {
+        Ok(self.authenticate_signing_in(bearer_token).await?.0)
+    }
+
+    /// As [`Authenticator::authenticate`], with what an identity provider's token says about
+    /// the member of staff for the staff directory (`None` for an embedded token, minted here).
+    pub async fn authenticate_signing_in(
+        &self,
+        bearer_token: &str,
+    ) -> Result<(Principal, Option<crate::domain::staff::SignIn>), AuthError> {
         let bearer_token = bearer_token.trim();
         let header = token::peek_header(bearer_token)?;
-        let claims = match &self.inner.mode {
-            Mode::Jwks(verifier) => verifier.verify(bearer_token, &header).await?,
-            Mode::Embedded(keys) => keys.verify(bearer_token, &header)?,
+        let (claims, from_provider) = match &self.inner.mode {
+            Mode::Jwks(verifier) => (verifier.verify(bearer_token, &header).await?, true),
+            Mode::Embedded(keys) => (keys.verify(bearer_token, &header)?, false),
         };
-        self.inner.mapping.principal(&claims)
+        let principal = self.inner.mapping.principal(&claims)?;
+        let sign_in = from_provider.then(|| self.inner.mapping.sign_in(&claims, &principal));
+        Ok((principal, sign_in))
     }
 
     /// Mints an HS256 token for `request`. Works only in embedded mode.

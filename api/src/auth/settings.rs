@@ -26,6 +26,9 @@ pub struct AuthSettings {
     pub services_claim: String,
     /// The claim holding the user's display name (default `"name"`).
     pub name_claim: String,
+    /// The claim holding the identity provider's stable object id, recorded in the staff
+    /// directory at sign-in (default `"oid"`, Entra ID's).
+    pub object_id_claim: String,
     /// The least time between two key-set refreshes triggered by unknown key
     /// ids, in seconds (default 60).
     pub jwks_min_refresh_interval_seconds: u64,
@@ -42,6 +45,7 @@ impl Default for AuthSettings {
             role_map: BTreeMap::new(),
             services_claim: "services".to_owned(),
             name_claim: "name".to_owned(),
+            object_id_claim: "oid".to_owned(),
             jwks_min_refresh_interval_seconds: 60,
         }
     }

@@ -14,6 +14,7 @@ use super::error::AuthError;
 use super::settings::AuthSettings;
 use crate::domain::roles::Principal;
 use crate::domain::roles::Role;
+use crate::domain::staff::SignIn;
 
 /// Tokens longer than this are refused unread (Entra tokens are a few KiB).
 const MAX_TOKEN_LEN: usize = 16 * 1024;
@@ -151,6 +152,7 @@ pub(crate) struct ClaimMapping {
     pub role_map: BTreeMap<String, Role>,
     pub services_claim: String,
     pub name_claim: String,
+    pub object_id_claim: String,
 }
 
 impl ClaimMapping {
@@ -160,6 +162,31 @@ impl ClaimMapping {
             role_map: settings.role_map.clone(),
             services_claim: settings.services_claim.clone(),
             name_claim: settings.name_claim.clone(),
+            object_id_claim: settings.object_id_claim.clone(),
+        }
+    }
+
+    /// What verified `claims` say about the member of staff presenting them, for the staff
+    /// directory: the object id (the configured claim, Entra ID `oid`), the email (`email`, else
+    /// `preferred_username` when it is an address), and the principal's name, roles and services.
+    pub(crate) fn sign_in(&self, claims: &Map<String, Value>, principal: &Principal) -> SignIn {
+        let text = |claim: &str| {
+            claims
+                .get(claim)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let email =
+            text("email").or_else(|| text("preferred_username").filter(|u| u.contains('@')));
+        SignIn {
+            subject: principal.subject.clone(),
+            object_id: text(&self.object_id_claim),
+            name: principal.name.clone(),
+            email,
+            roles: principal.roles.clone(),
+            services: principal.services.clone(),
         }
     }
 

@@ -26,6 +26,7 @@
 //! | 8.2 the process record of a case | [`timeline`] |
 //! | the order of the steps, who takes them | [`lifecycle`], [`roles`] |
 //! | services, establishments, closure days | [`directory`] |
+//! | 5.3 the staff directory: staff, teams, roles per service, sign-in | [`staff`] |
 
 pub mod adjustments;
 pub mod appeals;
@@ -46,6 +47,7 @@ pub mod restrictions;
 pub mod reviews;
 pub mod roles;
 pub mod safety;
+pub mod staff;
 pub mod stage1;
 pub mod stage2;
 pub mod timeline;

@@ -12,7 +12,8 @@ use entities::{
     appeal, behaviour_report, breach, call_termination, closure_day, contact, customer,
     determination, establishment, exclusion, harassment_referral, hs_incident, letter,
     letter_template, new_issue_consideration, police_referral, reasonable_adjustment,
-    recording_request, restriction, review, service, stage_1_warning, stage_2_decision, upc_case,
+    recording_request, restriction, review, service, staff_member, staff_role, staff_team,
+    stage_1_warning, stage_2_decision, upc_case,
 };
 
 use super::letters::LetterContent;
@@ -122,6 +123,12 @@ rows!(
     Establishment => establishment,
     /// A customer's reasonable adjustment (Equality Act 2010).
     Adjustment => reasonable_adjustment,
+    /// A member of staff in the directory.
+    StaffMember => staff_member,
+    /// A team of staff.
+    StaffTeam => staff_team,
+    /// A role a member of staff holds in a service.
+    StaffRole => staff_role,
 );
 
 /// A row to create. Its `id` is given by the database; every other column is written as given.

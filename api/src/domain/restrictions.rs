@@ -45,6 +45,25 @@ pub struct Directory {
     pub staff: BTreeSet<i64>,
     /// The teams named that exist.
     pub teams: BTreeSet<i64>,
+    /// The staff members named that are deactivated (they have left): not to be named anew.
+    pub inactive_staff: BTreeSet<i64>,
+    /// The teams named that are out of use: not to be named anew.
+    pub inactive_teams: BTreeSet<i64>,
+}
+
+impl Directory {
+    /// The same, allowing what `kept` already named (a variation keeps its names).
+    pub fn keeping(&self, kept: &RestrictionParameters) -> Directory {
+        let (_, staff, teams) = named_in(kept);
+        let mut directory = self.clone();
+        for id in staff {
+            directory.inactive_staff.remove(&id);
+        }
+        for id in teams {
+            directory.inactive_teams.remove(&id);
+        }
+        directory
+    }
 }
 
 /// The establishments, staff members and teams `parameters` name.
@@ -81,12 +100,30 @@ pub fn check_named(
                     format!("no staff member {id}"),
                 ));
             }
+            if let Some(id) = n.staff_member_id
+                && directory.inactive_staff.contains(&id)
+            {
+                return Err(DomainError::bad_input(
+                    &format!("{field}.staffMemberId"),
+                    format!(
+                        "staff member {id} is deactivated and cannot be named in a new decision"
+                    ),
+                ));
+            }
             if let Some(id) = n.team_id
                 && !directory.teams.contains(&id)
             {
                 return Err(DomainError::bad_input(
                     &format!("{field}.teamId"),
                     format!("no team {id}"),
+                ));
+            }
+            if let Some(id) = n.team_id
+                && directory.inactive_teams.contains(&id)
+            {
+                return Err(DomainError::bad_input(
+                    &format!("{field}.teamId"),
+                    format!("team {id} is out of use and cannot be named in a new decision"),
                 ));
             }
         }
@@ -396,7 +433,7 @@ pub fn vary(
     check_named(
         "parameters",
         &cmd.parameters,
-        directory,
+        &directory.keeping(&r.parameters),
         facts.file.case.service_id,
     )?;
     if cmd.parameters.kind() != r.kind {

@@ -41,6 +41,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     directory::DirectoryMutation,
+    directory::StaffMutation,
     steps::StepMutation,
     admin::AdminMutation,
     alerts::AlertMutation,

@@ -7,6 +7,7 @@ pub mod graphql;
 pub mod limits;
 pub mod middleware;
 pub mod reports;
+pub mod sign_in;
 pub mod state;
 pub mod ws;
 

@@ -31,6 +31,8 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimits>,
     /// Whether the database answered last time.
     pub db_health: Arc<DbHealth>,
+    /// What the staff directory was last brought up to from sign-in, per subject.
+    pub sign_ins: Arc<super::sign_in::SignInCache>,
 }
 
 /// Verify the bearer token; when the token names no services, take them from the staff
@@ -59,11 +61,14 @@ pub async fn authenticate_checked(
     header: Option<&str>,
 ) -> Result<Principal, AuthFailure> {
     let token = bearer_from_header(header).map_err(AuthFailure::Auth)?;
-    let mut principal = state
+    let (mut principal, sign_in) = state
         .auth
-        .authenticate(token)
+        .authenticate_signing_in(token)
         .await
         .map_err(AuthFailure::Auth)?;
+    if let Some(claims) = &sign_in {
+        state.sign_ins.record(&state.db, claims).await;
+    }
     if principal.services_from_directory {
         match directory_services(&state.db, &principal.subject).await {
             Ok(services) => principal.services = services,
@@ -80,7 +85,7 @@ async fn directory_services(
     db: &DatabaseConnection,
     subject: &str,
 ) -> Result<std::collections::BTreeSet<String>, sea_orm::DbErr> {
-    use entities::{service, staff_member, staff_member_service};
+    use entities::{service, staff_member, staff_member_service, staff_role};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let Some(member) = staff_member::Entity::find()
         .filter(staff_member::Column::Subject.eq(subject))
@@ -89,13 +94,22 @@ async fn directory_services(
     else {
         return Ok(Default::default());
     };
-    let ids: Vec<i64> = staff_member_service::Entity::find()
+    let mut ids: Vec<i64> = staff_member_service::Entity::find()
         .filter(staff_member_service::Column::StaffMemberId.eq(member.id))
         .all(db)
         .await?
         .into_iter()
         .map(|l| l.service_id)
         .collect();
+    // A role held in a service (staff_role) makes them staff of it too.
+    ids.extend(
+        staff_role::Entity::find()
+            .filter(staff_role::Column::StaffMemberId.eq(member.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| r.service_id),
+    );
     Ok(service::Entity::find()
         .filter(service::Column::Id.is_in(ids))
         .all(db)

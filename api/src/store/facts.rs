@@ -265,26 +265,36 @@ pub async fn directory<'p, C: ConnectionTrait>(
         directory.establishments = establishments_named(db, &establishments).await?;
     }
     if !staff.is_empty() {
-        directory.staff = staff_member::Entity::find()
+        for (id, active) in staff_member::Entity::find()
             .select_only()
             .column(staff_member::Column::Id)
+            .column(staff_member::Column::Active)
             .filter(staff_member::Column::Id.is_in(staff))
-            .into_tuple::<i64>()
+            .into_tuple::<(i64, bool)>()
             .all(db)
             .await?
-            .into_iter()
-            .collect();
+        {
+            directory.staff.insert(id);
+            if !active {
+                directory.inactive_staff.insert(id);
+            }
+        }
     }
     if !teams.is_empty() {
-        directory.teams = staff_team::Entity::find()
+        for (id, active) in staff_team::Entity::find()
             .select_only()
             .column(staff_team::Column::Id)
+            .column(staff_team::Column::Active)
             .filter(staff_team::Column::Id.is_in(teams))
-            .into_tuple::<i64>()
+            .into_tuple::<(i64, bool)>()
             .all(db)
             .await?
-            .into_iter()
-            .collect();
+        {
+            directory.teams.insert(id);
+            if !active {
+                directory.inactive_teams.insert(id);
+            }
+        }
     }
     Ok(directory)
 }

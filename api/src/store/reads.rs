@@ -12,8 +12,8 @@ use entities::{
     call_termination, closure_day, customer, determination, establishment, exclusion,
     exclusion_establishment, harassment_referral, harassment_referral_call, hs_incident, letter,
     letter_template, new_issue_consideration, police_referral, recording_request, restriction,
-    review, service, staff_member, staff_member_service, stage_1_warning, stage_2_decision,
-    upc_case,
+    review, service, staff_member, staff_member_service, staff_role, staff_team, stage_1_warning,
+    stage_2_decision, upc_case,
 };
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
@@ -450,10 +450,34 @@ pub async fn establishments<C: ConnectionTrait>(
         .collect())
 }
 
-/// The staff directory, by name, with the codes of the services each belongs to.
+/// What the staff directory is narrowed to (combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct StaffFilter {
+    /// Those who belong to, or hold a role in, the service with this code.
+    pub service_code: Option<String>,
+    /// Those who hold this role (in `service_code` when given), by its token name.
+    pub role: Option<String>,
+    /// Those in use (`true`) or deactivated (`false`).
+    pub active: Option<bool>,
+}
+
+/// One entry of the staff directory.
+#[derive(Debug, Clone)]
+pub struct StaffEntry {
+    /// The member of staff.
+    pub member: staff_member::Model,
+    /// Codes of the services they belong to or hold a role in.
+    pub service_codes: Vec<String>,
+    /// The roles they hold: (role token name, service code).
+    pub roles: Vec<(String, String)>,
+}
+
+/// The staff directory, by name, narrowed by `filter`, with the services each belongs to and
+/// the roles they hold per service.
 pub async fn staff_members<C: ConnectionTrait>(
     db: &C,
-) -> ApiResult<Vec<(staff_member::Model, Vec<String>)>> {
+    filter: &StaffFilter,
+) -> ApiResult<Vec<StaffEntry>> {
     let codes = service_codes(db).await?;
     let mut memberships: HashMap<i64, Vec<String>> = HashMap::new();
     for link in staff_member_service::Entity::find().all(db).await? {
@@ -464,16 +488,107 @@ pub async fn staff_members<C: ConnectionTrait>(
                 .push(code.clone());
         }
     }
-    Ok(staff_member::Entity::find()
-        .order_by_asc(staff_member::Column::DisplayName)
+    let mut roles: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+    for held in staff_role::Entity::find()
+        .order_by_asc(staff_role::Column::Id)
+        .all(db)
+        .await?
+    {
+        if let Some(code) = codes.get(&held.service_id) {
+            let services = memberships.entry(held.staff_member_id).or_default();
+            if !services.contains(code) {
+                services.push(code.clone());
+            }
+            roles
+                .entry(held.staff_member_id)
+                .or_default()
+                .push((held.role, code.clone()));
+        }
+    }
+    let mut query = staff_member::Entity::find().order_by_asc(staff_member::Column::DisplayName);
+    if let Some(active) = filter.active {
+        query = query.filter(staff_member::Column::Active.eq(active));
+    }
+    Ok(query
         .all(db)
         .await?
         .into_iter()
-        .map(|s| {
-            let services = memberships.remove(&s.id).unwrap_or_default();
-            (s, services)
+        .map(|member| {
+            let mut service_codes = memberships.remove(&member.id).unwrap_or_default();
+            service_codes.sort();
+            StaffEntry {
+                roles: roles.remove(&member.id).unwrap_or_default(),
+                service_codes,
+                member,
+            }
+        })
+        .filter(|entry| {
+            let in_service = filter
+                .service_code
+                .as_ref()
+                .is_none_or(|code| entry.service_codes.contains(code));
+            let holds = filter.role.as_ref().is_none_or(|role| {
+                entry.roles.iter().any(|(r, code)| {
+                    r == role
+                        && filter
+                            .service_code
+                            .as_ref()
+                            .is_none_or(|wanted| wanted == code)
+                })
+            });
+            in_service && holds
         })
         .collect())
+}
+
+/// The teams, by service and name, narrowed to one service and to those in use or not.
+pub async fn staff_teams<C: ConnectionTrait>(
+    db: &C,
+    service_code: Option<&str>,
+    active: Option<bool>,
+) -> ApiResult<Vec<(staff_team::Model, String)>> {
+    let codes = service_codes(db).await?;
+    let mut query = staff_team::Entity::find()
+        .order_by_asc(staff_team::Column::ServiceId)
+        .order_by_asc(staff_team::Column::Name);
+    if let Some(active) = active {
+        query = query.filter(staff_team::Column::Active.eq(active));
+    }
+    Ok(query
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|t| {
+            let code = codes.get(&t.service_id)?.clone();
+            Some((t, code))
+        })
+        .filter(|(_, code)| service_code.is_none_or(|wanted| wanted == code))
+        .collect())
+}
+
+/// The members of staff in use who hold `role` in service `service_id`, by name.
+pub async fn role_holders<C: ConnectionTrait>(
+    db: &C,
+    service_id: i64,
+    role: &str,
+) -> ApiResult<Vec<staff_member::Model>> {
+    let ids: Vec<i64> = staff_role::Entity::find()
+        .filter(staff_role::Column::ServiceId.eq(service_id))
+        .filter(staff_role::Column::Role.eq(role))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.staff_member_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(staff_member::Entity::find()
+        .filter(staff_member::Column::Id.is_in(ids))
+        .filter(staff_member::Column::Active.eq(true))
+        .order_by_asc(staff_member::Column::DisplayName)
+        .all(db)
+        .await?)
 }
 
 /// What a page of the audit trail or the access records is narrowed to (combined with AND).

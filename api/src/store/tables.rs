@@ -7,7 +7,8 @@ use entities::{
     appeal, behaviour_report, breach, call_termination, closure_day, contact, customer,
     determination, establishment, exclusion, harassment_referral, hs_incident, letter,
     letter_template, new_issue_consideration, police_referral, reasonable_adjustment,
-    recording_request, restriction, review, service, stage_1_warning, stage_2_decision, upc_case,
+    recording_request, restriction, review, service, staff_member, staff_role, staff_team,
+    stage_1_warning, stage_2_decision, upc_case,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, IntoActiveModel,
@@ -102,6 +103,9 @@ tables! {
     Service => service, "service";
     Establishment => establishment, "establishment";
     Adjustment => reasonable_adjustment, "reasonable adjustment";
+    StaffMember => staff_member, "staff member";
+    StaffTeam => staff_team, "team";
+    StaffRole => staff_role, "staff role";
 }
 
 /// Insert `m`, letting the database give its id.

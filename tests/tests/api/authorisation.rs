@@ -111,6 +111,21 @@ fn operation_document(op: &str, n: usize) -> (String, Value) {
         "Query.establishments" => "{ establishments { name } }".to_string(),
         "Query.staffMembers" => "{ staffMembers { displayName } }".to_string(),
         "Query.customers" => r#"{ customers(search: "C-0") { reference } }"#.to_string(),
+        "Query.staffTeams" => "{ staffTeams { name } }".to_string(),
+        "Mutation.createStaffMember" => format!(
+            "mutation {{ createStaffMember(input: {{displayName: \"Staff {n}\"}}) {{ id }} }}"
+        ),
+        "Mutation.updateStaffMember" => r#"mutation { updateStaffMember(input: {id: "999", version: 1, displayName: "x"}) { id } }"#.to_string(),
+        "Mutation.deactivateStaffMember" => r#"mutation { deactivateStaffMember(input: {id: "999", version: 1}) { id } }"#.to_string(),
+        "Mutation.reactivateStaffMember" => r#"mutation { reactivateStaffMember(input: {id: "999", version: 1}) { id } }"#.to_string(),
+        "Mutation.createStaffTeam" => format!(
+            "mutation {{ createStaffTeam(input: {{serviceCode: \"AAA\", name: \"Team {n}\"}}) {{ id }} }}"
+        ),
+        "Mutation.updateStaffTeam" => r#"mutation { updateStaffTeam(input: {id: "999", version: 1, name: "x"}) { id } }"#.to_string(),
+        "Mutation.deactivateStaffTeam" => r#"mutation { deactivateStaffTeam(input: {id: "999", version: 1}) { id } }"#.to_string(),
+        "Mutation.reactivateStaffTeam" => r#"mutation { reactivateStaffTeam(input: {id: "999", version: 1}) { id } }"#.to_string(),
+        "Mutation.assignStaffRole" => r#"mutation { assignStaffRole(input: {staffMemberId: "999", serviceCode: "AAA", role: "head_of_service"}) { id } }"#.to_string(),
+        "Mutation.removeStaffRole" => r#"mutation { removeStaffRole(input: {staffMemberId: "999", serviceCode: "AAA", role: "head_of_service"}) { id } }"#.to_string(),
         "Query.reportJob" => r#"{ reportJob(id: "1") { id } }"#.to_string(),
         "Query.reportJobs" => "{ reportJobs { nodes { id } } }".to_string(),
         "Mutation.requestAnnualReport" => "mutation { requestAnnualReport(input: {reportingYear: 2024}) { id } }".to_string(),

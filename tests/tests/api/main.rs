@@ -26,4 +26,5 @@ mod reports_api;
 mod retention;
 mod safety;
 mod schema;
+mod staff_directory;
 mod subject_access;

@@ -9,6 +9,7 @@ mod cases;
 mod desk;
 pub mod endings;
 mod safety;
+pub mod staff;
 
 pub use desk::ContactLogged;
 

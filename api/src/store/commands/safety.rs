@@ -390,5 +390,8 @@ has_id!(
     closure_day,
     service,
     establishment,
-    reasonable_adjustment
+    reasonable_adjustment,
+    staff_member,
+    staff_team,
+    staff_role
 );
