@@ -35,7 +35,11 @@ pub struct Service {
 impl Service {
     /// The members of staff in use who hold `role` in this service (a role held per service,
     /// e.g. `service_manager`, `head_of_service`, `group_director`), by name.
-    async fn staff(&self, ctx: &Context<'_>, role: String) -> ApiResult<Vec<StaffMember>> {
+    async fn staff(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A role held per service, e.g. `head_of_service`.")] role: String,
+    ) -> ApiResult<Option<Vec<StaffMember>>> {
         let role = staff::service_role("role", choice("role", &role, &Role::ALL)?)?;
         let id: i64 = self
             .id
@@ -48,11 +52,13 @@ impl Service {
             ..StaffFilter::default()
         };
         let entries = reads::staff_members(db, &filter).await?;
-        Ok(entries
-            .into_iter()
-            .filter(|e| holders.iter().any(|h| h.id == e.member.id))
-            .map(StaffMember::from)
-            .collect())
+        Ok(Some(
+            entries
+                .into_iter()
+                .filter(|e| holders.iter().any(|h| h.id == e.member.id))
+                .map(StaffMember::from)
+                .collect(),
+        ))
     }
 }
 
@@ -235,9 +241,13 @@ impl DirectoryQuery {
     async fn staff_members(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only those who belong to, or hold a role in, this service.")]
         service_code: Option<String>,
+        #[graphql(desc = "Only those who hold this role (in `serviceCode` when given).")]
         role: Option<String>,
-        active: Option<bool>,
+        #[graphql(desc = "Only those in use (`true`) or deactivated (`false`).")] active: Option<
+            bool,
+        >,
     ) -> ApiResult<Vec<StaffMember>> {
         let role = role
             .map(|r| choice("role", &r, &Role::ALL).map(|r| r.as_str().to_string()))
@@ -259,8 +269,10 @@ impl DirectoryQuery {
     async fn staff_teams(
         &self,
         ctx: &Context<'_>,
-        service_code: Option<String>,
-        active: Option<bool>,
+        #[graphql(desc = "Only the teams of this service.")] service_code: Option<String>,
+        #[graphql(desc = "Only those in use (`true`) or out of use (`false`).")] active: Option<
+            bool,
+        >,
     ) -> ApiResult<Vec<StaffTeam>> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
         Ok(reads::staff_teams(db, service_code.as_deref(), active)

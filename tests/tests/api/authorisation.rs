@@ -477,7 +477,10 @@ fn restricted_fields_are_nullable_in_the_schema() {
             let block = block.split('}').next().unwrap();
             let line = block
                 .lines()
-                .find(|l| l.trim_start().starts_with(&format!("{field}:")))
+                .find(|l| {
+                    let l = l.trim_start();
+                    l.starts_with(&format!("{field}:")) || l.starts_with(&format!("{field}("))
+                })
                 .unwrap_or_else(|| panic!("no field {key}"));
             assert!(
                 !line.trim_end().ends_with('!'),
