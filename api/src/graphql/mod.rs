@@ -5,6 +5,7 @@ mod admin;
 pub mod alerts;
 pub mod audit;
 pub mod cases;
+pub mod customers;
 pub mod desk;
 mod directory;
 mod ids;
@@ -45,6 +46,7 @@ pub struct Mutation(
     alerts::AlertMutation,
     safety::SafetyMutation,
     desk::DeskMutation,
+    customers::CustomerMutation,
     audit::SubjectAccessMutation,
     reports::ReportMutation,
 );

@@ -3,6 +3,7 @@
 
 mod appeals;
 mod contact;
+mod customer_records;
 mod endings;
 mod fixtures;
 mod restrictions;

@@ -5,6 +5,7 @@
 mod admin;
 mod alerts;
 mod cases;
+mod customers;
 mod desk;
 pub mod endings;
 mod safety;
