@@ -267,7 +267,13 @@ async fn letters_keep_their_kind_through_the_endings_migration_on_postgres() {
         }
     };
     let db = Database::connect(url.as_str()).await.expect("connect");
-    let before = u32::try_from(Migrator::migrations().len() - 1).expect("a count");
+    // Up to just before the endings migration, found by name: migrations added after it do
+    // not move the test.
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| migration::MigrationName::name(m.as_ref()) == "m20261206_000012_endings")
+        .and_then(|n| u32::try_from(n).ok())
+        .expect("the endings migration");
     Migrator::up(&db, Some(before))
         .await
         .expect("up to retention");
