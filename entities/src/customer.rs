@@ -31,6 +31,13 @@ pub struct Model {
     /// Any disability or unmet need known to the council, to be considered before restricting (Equality Act 2010).
     #[sea_orm(column_type = "Text")]
     pub disability_or_unmet_need_noted: Option<String>,
+    /// The service that recorded the customer on their own (`createCustomer`), before any case:
+    /// its staff may find them (5.4). Null for customers first recorded with a case.
+    pub service_id: Option<i64>,
+    /// When this record was merged into another (a duplicate of the same person): that one.
+    pub merged_into_id: Option<i64>,
+    /// When it was merged.
+    pub merged_at: Option<DateTimeUtc>,
     /// Optimistic-concurrency version: starts at 1 and goes up by one on every update.
     pub version: i64,
     /// When the row was created.

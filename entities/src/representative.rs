@@ -23,6 +23,9 @@ pub struct Model {
     pub contact_details: Option<String>,
     /// Whether the customer's authority for them to act has been confirmed.
     pub authority_confirmed: bool,
+    /// Whether the customer asked for letters to go to the representative: letters are then
+    /// addressed to them.
+    pub letters_to_representative: bool,
     /// Optimistic-concurrency version: starts at 1 and goes up by one on every update.
     pub version: i64,
     /// When the row was created.

@@ -112,6 +112,15 @@ pub const REPORT_READERS: &[Role] = &[MonitoringOfficer, LegalServices, Standard
 /// read a customer's name (`Customer.displayName`).
 pub const FACT_FEED_READERS: &[Role] = CASE_PROCESS;
 
+/// Who keeps a customer's record (details, members, representatives): staff of one of the
+/// customer's services, and Legal Services (every service). Not elected Members (who name a
+/// new customer only in what they report), not the Committee, not admin.
+pub const CUSTOMER_KEEPERS: &[Role] = crate::domain::customer_records::CUSTOMER_KEEPERS;
+/// Who merges two records of the same person: Legal Services (the central record).
+pub const CUSTOMER_MERGERS: &[Role] = crate::domain::customer_records::CUSTOMER_MERGERS;
+/// Who undoes a merge: the administrator (naming the record by id; they read no names).
+pub const CUSTOMER_UNMERGERS: &[Role] = crate::domain::customer_records::CUSTOMER_UNMERGERS;
+
 /// Plain HTTP endpoints outside GraphQL (issue 6): `METHOD path` → roles that may call them.
 pub const HTTP_ENDPOINTS: &[(&str, &[Role])] = &[
     ("GET /reports/{id}/{file}", REPORT_READERS),
@@ -195,6 +204,16 @@ pub const OPERATIONS: &[(&str, &[Role])] = &[
     ("Mutation.createLetterTemplate", TEMPLATE_EDITORS),
     ("Mutation.addClosureDay", ADMIN),
     ("Mutation.removeClosureDay", ADMIN),
+    // --- Customers (issue 19, item 1): their record, members, representatives, merging ---
+    ("Mutation.createCustomer", CUSTOMER_KEEPERS),
+    ("Mutation.updateCustomer", CUSTOMER_KEEPERS),
+    ("Mutation.addCustomerMember", CUSTOMER_KEEPERS),
+    ("Mutation.removeCustomerMember", CUSTOMER_KEEPERS),
+    ("Mutation.addRepresentative", CUSTOMER_KEEPERS),
+    ("Mutation.updateRepresentative", CUSTOMER_KEEPERS),
+    ("Mutation.removeRepresentative", CUSTOMER_KEEPERS),
+    ("Mutation.mergeCustomers", CUSTOMER_MERGERS),
+    ("Mutation.unmergeCustomers", CUSTOMER_UNMERGERS),
     // --- At the point of contact: contact log, contact check, deadlines (issue 5) ---
     ("Query.contactCheck", CASE_STAFF),
     ("Query.filedCorrespondence", CASE_STAFF),
@@ -306,6 +325,24 @@ pub const FIELDS: &[(&str, Access)] = &[
     ("ReasonableAdjustment.endReasons", Access::Roles(CASE_STAFF)),
     ("ReasonableAdjustment.recordedAt", Access::Reachable),
     ("ReasonableAdjustment.version", Access::Reachable),
+    ("Customer.version", Access::Reachable),
+    ("Customer.mergedIntoId", Access::Reachable),
+    ("Customer.mergedAt", Access::Reachable),
+    ("Customer.members", Access::Roles(CASE_CONTENT)),
+    ("Customer.representatives", Access::Roles(CASE_CONTENT)),
+    ("CustomerMember.id", Access::Reachable),
+    ("CustomerMember.name", Access::Reachable),
+    ("CustomerMember.relationship", Access::Reachable),
+    ("CustomerMember.version", Access::Reachable),
+    ("CustomerMember.createdAt", Access::Reachable),
+    ("Representative.id", Access::Reachable),
+    ("Representative.name", Access::Reachable),
+    ("Representative.organisation", Access::Reachable),
+    ("Representative.relationship", Access::Reachable),
+    ("Representative.contactDetails", Access::Reachable),
+    ("Representative.authorityConfirmed", Access::Reachable),
+    ("Representative.lettersToRepresentative", Access::Reachable),
+    ("Representative.version", Access::Reachable),
     ("Case.id", Access::Reachable),
     ("Case.reference", Access::Reachable),
     ("Case.serviceCode", Access::Reachable),
@@ -1009,6 +1046,51 @@ mod tests {
         }
         assert!(!http_allowed("GET /feeds/decisions", &[Admin]));
         assert!(!http_allowed("GET /feeds/unknown", &[LegalServices]));
+    }
+
+    #[test]
+    fn the_committee_does_nothing_with_customers_and_admin_only_unmerges() {
+        for op in [
+            "createCustomer",
+            "updateCustomer",
+            "addCustomerMember",
+            "removeCustomerMember",
+            "addRepresentative",
+            "updateRepresentative",
+            "removeRepresentative",
+            "mergeCustomers",
+            "unmergeCustomers",
+        ] {
+            assert_eq!(
+                verdict("Mutation", op, &[StandardsCommittee]),
+                Verdict::Deny,
+                "{op}"
+            );
+            assert_eq!(
+                verdict("Mutation", op, &[ElectedMember]),
+                Verdict::Deny,
+                "{op}"
+            );
+        }
+        for op in ["customer", "customers"] {
+            assert_eq!(verdict("Query", op, &[StandardsCommittee]), Verdict::Deny);
+        }
+        assert_eq!(
+            verdict("Customer", "representatives", &[Admin]),
+            Verdict::Deny
+        );
+        assert_eq!(
+            verdict("Mutation", "unmergeCustomers", &[Admin]),
+            Verdict::Allow
+        );
+        assert_eq!(
+            verdict("Mutation", "mergeCustomers", &[LegalServices]),
+            Verdict::Allow
+        );
+        assert_eq!(
+            verdict("Mutation", "createCustomer", &[Admin]),
+            Verdict::Deny
+        );
     }
 
     #[test]

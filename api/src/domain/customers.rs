@@ -41,6 +41,9 @@ impl NewCustomer {
             phone: self.phone.map(Text::into_string),
             preferred_language: self.preferred_language,
             disability_or_unmet_need_noted: None,
+            service_id: None,
+            merged_into_id: None,
+            merged_at: None,
             version: 1,
             created_at: now,
         }
@@ -193,6 +196,15 @@ pub fn open_for(
 ) -> DomainResult<Filed> {
     let customer = match (customer, found) {
         (CustomerChoice::Existing(_), Some(c)) => {
+            if let Some(into) = c.merged_into_id {
+                return Err(DomainError::bad_input(
+                    "customerId",
+                    format!(
+                        "customer {} was merged into customer {into}: name that record",
+                        c.reference
+                    ),
+                ));
+            }
             if let Some(open) = open_case {
                 return Ok(Filed {
                     case: Ref::Stored(open.id),

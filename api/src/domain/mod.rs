@@ -11,6 +11,7 @@
 //! |---|---|
 //! | 2.3, 4.4 reporting behaviour | [`behaviour`] |
 //! | 2.3, 5.4 customers and their case in a service | [`customers`] |
+//! | 2.3 keeping a customer's record: details, members, representatives, merging | [`customer_records`] |
 //! | 5.1 determination, Stage 1 warning | [`stage1`] |
 //! | 6 appeals; 3.6 no appeal against an exclusion | [`appeals`] |
 //! | 5.1, 5.3, 6.3 Stage 2 restricted contact | [`stage2`] |
@@ -33,6 +34,7 @@ pub mod appeals;
 pub mod behaviour;
 pub mod contact;
 pub mod correspondence;
+pub mod customer_records;
 pub mod customers;
 pub mod deadlines;
 pub mod directory;

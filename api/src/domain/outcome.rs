@@ -10,10 +10,10 @@ use entities::enums::{Behaviour, LetterKind};
 use entities::notification::AlertEvent;
 use entities::{
     appeal, behaviour_report, breach, call_termination, closure_day, contact, customer,
-    determination, establishment, exclusion, harassment_referral, hs_incident, letter,
-    letter_template, new_issue_consideration, police_referral, reasonable_adjustment,
-    recording_request, restriction, review, service, staff_member, staff_role, staff_team,
-    stage_1_warning, stage_2_decision, upc_case,
+    customer_member, determination, establishment, exclusion, harassment_referral, hs_incident,
+    letter, letter_template, new_issue_consideration, police_referral, reasonable_adjustment,
+    recording_request, representative, restriction, review, service, staff_member, staff_role,
+    staff_team, stage_1_warning, stage_2_decision, upc_case,
 };
 
 use super::letters::LetterContent;
@@ -77,6 +77,10 @@ macro_rules! rows {
 rows!(
     /// A customer (2.3).
     Customer => customer,
+    /// One of the people making up a customer that is several people or a group (2.3).
+    CustomerMember => customer_member,
+    /// Someone acting for a customer.
+    Representative => representative,
     /// A case (5.4).
     Case => upc_case,
     /// A report of behaviour (2.3).

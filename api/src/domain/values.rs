@@ -116,6 +116,10 @@ record_ids!(
     CaseId,
     /// A customer: a person, several people or a group (2.3).
     CustomerId,
+    /// One of the people making up a customer that is several people or a group (2.3).
+    CustomerMemberId,
+    /// Someone acting for a customer.
+    RepresentativeId,
     /// A report of behaviour (2.3).
     ReportId,
     /// A restriction (5.3).

@@ -85,22 +85,20 @@ async fn considered(
     ))
 }
 
-#[ComplexObject]
-impl Customer {
-    /// The customer's reasonable adjustments, in place or ended, oldest first (restricted).
-    async fn reasonable_adjustments(
-        &self,
-        ctx: &Context<'_>,
-    ) -> ApiResult<Option<Vec<ReasonableAdjustment>>> {
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        Ok(Some(
-            reads::adjustments_of_customer(db, row_id(&self.id)?)
-                .await?
-                .into_iter()
-                .map(ReasonableAdjustment::from)
-                .collect(),
-        ))
-    }
+/// `Customer.reasonableAdjustments` (resolved in `graphql/customers.rs`, the one complex-object
+/// impl of `Customer`): the customer's adjustments, in place or ended, oldest first.
+pub(crate) async fn of_customer(
+    ctx: &Context<'_>,
+    customer: &Customer,
+) -> ApiResult<Option<Vec<ReasonableAdjustment>>> {
+    let db = ctx.data_unchecked::<DatabaseConnection>();
+    Ok(Some(
+        reads::adjustments_of_customer(db, row_id(&customer.id)?)
+            .await?
+            .into_iter()
+            .map(ReasonableAdjustment::from)
+            .collect(),
+    ))
 }
 
 #[ComplexObject]

@@ -37,6 +37,9 @@ pub const MAX_PAGE: u64 = 100;
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Customer {
+    /// The row id, for the members and representatives.
+    #[graphql(skip)]
+    pub key: i64,
     /// Opaque id.
     pub id: ID,
     /// Reference, e.g. `C-000042`.
@@ -53,11 +56,18 @@ pub struct Customer {
     pub email: Option<String>,
     /// Telephone (restricted).
     pub phone: Option<String>,
+    /// Row version: pass it back when changing the customer (optimistic concurrency).
+    pub version: i64,
+    /// The customer this record was merged into (a duplicate of the same person), if it was.
+    pub merged_into_id: Option<ID>,
+    /// When it was merged.
+    pub merged_at: Option<DateTime<Utc>>,
 }
 
 impl From<customer::Model> for Customer {
     fn from(m: customer::Model) -> Self {
         Customer {
+            key: m.id,
             id: ID(m.id.to_string()),
             reference: m.reference,
             kind: m.kind.as_str().to_string(),
@@ -66,6 +76,9 @@ impl From<customer::Model> for Customer {
             address: m.address,
             email: m.email,
             phone: m.phone,
+            version: m.version,
+            merged_into_id: m.merged_into_id.map(|id| ID(id.to_string())),
+            merged_at: m.merged_at,
         }
     }
 }

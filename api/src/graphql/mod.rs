@@ -6,6 +6,7 @@ mod admin;
 pub mod alerts;
 pub mod audit;
 pub mod cases;
+pub mod customers;
 pub mod desk;
 mod directory;
 mod ids;
@@ -47,6 +48,7 @@ pub struct Mutation(
     alerts::AlertMutation,
     safety::SafetyMutation,
     desk::DeskMutation,
+    customers::CustomerMutation,
     audit::SubjectAccessMutation,
     reports::ReportMutation,
     adjustments::AdjustmentMutation,

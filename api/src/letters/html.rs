@@ -63,15 +63,35 @@ pub fn document(ctx: &LetterContext, subject: &str, body_text: &str) -> String {
         Language::En => "en",
         Language::Cy => "cy",
     };
-    let mut address_lines = vec![escape(ctx.customer_name.trim())];
-    if let Some(address) = &ctx.customer_address {
-        address_lines.extend(
-            address
-                .lines()
-                .map(str::trim)
-                .filter(|line| !line.is_empty())
-                .map(escape),
-        );
+    let lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(escape)
+            .collect()
+    };
+    let mut address_lines = Vec::new();
+    match &ctx.addressee {
+        // A representative the customer asked letters to go to: to them, for the customer.
+        Some(to) => {
+            address_lines.push(escape(to.name.trim()));
+            address_lines.push(escape(&words::on_behalf_of(
+                ctx.customer_name.trim(),
+                ctx.language,
+            )));
+            if let Some(organisation) = &to.organisation {
+                address_lines.extend(lines(organisation));
+            }
+            if let Some(address) = &to.address {
+                address_lines.extend(lines(address));
+            }
+        }
+        None => {
+            address_lines.push(escape(ctx.customer_name.trim()));
+            if let Some(address) = &ctx.customer_address {
+                address_lines.extend(lines(address));
+            }
+        }
     }
     let mut out = String::new();
     let _ = write!(

@@ -211,6 +211,20 @@ pub struct LetterContext {
     pub variation: Option<Variation>,
     /// Determination outcome: whether the behaviour was unreasonable.
     pub unreasonable: Option<bool>,
+    /// A representative the customer asked letters to go to: the letter is addressed to them,
+    /// for the customer; otherwise to the customer.
+    pub addressee: Option<Addressee>,
+}
+
+/// A representative a letter is addressed to, for the customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Addressee {
+    /// Their name.
+    pub name: String,
+    /// Their organisation, if any.
+    pub organisation: Option<String>,
+    /// Their contact details (postal address), one line per line.
+    pub address: Option<String>,
 }
 
 /// A letter template: a one-line subject template and a plain-text body template.

@@ -134,6 +134,7 @@ fn base(kind: LetterKind, language: Language) -> LetterContext {
         endorsed: None,
         variation: None,
         unreasonable: None,
+        addressee: None,
     }
 }
 

@@ -99,6 +99,7 @@ fn context(kind: LetterKind, language: Language) -> LetterContext {
         endorsed: None,
         variation: None,
         unreasonable: None,
+        addressee: None,
     };
     match kind {
         LetterKind::Stage1Warning => LetterContext {
@@ -1022,4 +1023,28 @@ fn every_variable_is_defined_even_when_not_applicable() {
     assert_contains(&text, "variation=\n");
     assert_contains(&text, "review_due_on=\n");
     assert_contains(&text, "appeal_deadline=5 January 2027\n");
+}
+
+#[test]
+fn a_letter_to_a_representative_is_addressed_to_them_for_the_customer() {
+    for (language, behalf) in [(Language::En, "on behalf of"), (Language::Cy, "ar ran")] {
+        let mut ctx = context(LetterKind::Stage1Warning, language);
+        ctx.addressee = Some(Addressee {
+            name: "Rhian Advocate".into(),
+            organisation: Some("Example Advocacy <Service>".into()),
+            address: Some("2 Advocacy Street\nPontypridd".into()),
+        });
+        let letter = render_default(&ctx);
+        let address = letter
+            .body_html
+            .split("<div class=\"address\">")
+            .nth(1)
+            .and_then(|s| s.split("</div>").next())
+            .expect("an address block");
+        assert_contains(address, "Rhian Advocate");
+        assert_contains(address, &format!("{behalf} Mr Dafydd Evans"));
+        assert_contains(address, "Example Advocacy &lt;Service&gt;");
+        assert_contains(address, "2 Advocacy Street<br>\nPontypridd");
+        assert!(!address.contains("Heol y Castell"), "{address}");
+    }
 }

@@ -90,6 +90,14 @@ pub fn ombudsman_paragraph(language: Language) -> &'static str {
     }
 }
 
+/// "On behalf of" the customer, under a representative's name in the address block.
+pub fn on_behalf_of(customer: &str, language: Language) -> String {
+    match language {
+        Language::En => format!("on behalf of {customer}"),
+        Language::Cy => format!("ar ran {customer}"),
+    }
+}
+
 /// "Our reference" label for the address block of the HTML letter.
 pub fn our_reference(language: Language) -> &'static str {
     match language {

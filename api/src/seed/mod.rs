@@ -416,6 +416,9 @@ impl Generator {
                 .rng
                 .random_bool(0.1)
                 .then(|| "Prefers written contact; reads large print".to_string())),
+            service_id: Set(None),
+            merged_into_id: Set(None),
+            merged_at: Set(None),
             version: Set(1),
             created_at: Set(self.now),
         });

@@ -7,10 +7,13 @@ use std::collections::BTreeMap;
 use chrono::Datelike;
 use entities::{
     behaviour_report_type, customer, exclusion_establishment, harassment_referral,
-    harassment_referral_call, letter, restriction, review_adjustment, service,
+    harassment_referral_call, letter, representative, restriction, review_adjustment, service,
     stage_1_warning_adjustment, stage_2_decision_adjustment, upc_case,
 };
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Set, SqlErr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, SqlErr,
+};
 use serde_json::{Map, Value};
 
 use super::facts::{active_template, names};
@@ -319,6 +322,18 @@ async fn write_letter<C: Database>(
         .await?
         .ok_or_else(|| ApiError::internal(format!("case {} has no service", case.id)))?;
     let language = customer.preferred_language;
+    let representatives = representative::Entity::find()
+        .filter(representative::Column::CustomerId.eq(customer.id))
+        .order_by_asc(representative::Column::Id)
+        .all(txn)
+        .await?;
+    let addressee = crate::domain::customer_records::letters_go_to(&representatives).map(|r| {
+        letters::Addressee {
+            name: r.name.clone(),
+            organisation: r.organisation.clone(),
+            address: r.contact_details.clone(),
+        }
+    });
     let (template_id, template) = active_template(txn, order.kind, language).await?;
     let names = names(txn).await?;
     let content = order.content;
@@ -345,6 +360,7 @@ async fn write_letter<C: Database>(
         endorsed: content.endorsed,
         variation: content.variation,
         unreasonable: content.unreasonable,
+        addressee,
     };
     let rendered = letters::render(&template, &context, &names).map_err(|e| {
         ApiError::internal(format!(

@@ -9,11 +9,11 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use entities::enums::{CaseStage, CaseStatus, Language, LetterKind};
 use entities::{
     access_record, appeal, audit_event, behaviour_report, behaviour_report_type, breach,
-    call_termination, closure_day, customer, determination, establishment, exclusion,
-    exclusion_establishment, harassment_referral, harassment_referral_call, hs_incident, letter,
-    letter_template, new_issue_consideration, police_referral, recording_request, restriction,
-    review, service, staff_member, staff_member_service, staff_role, staff_team, stage_1_warning,
-    stage_2_decision, upc_case,
+    call_termination, closure_day, customer, customer_member, determination, establishment,
+    exclusion, exclusion_establishment, harassment_referral, harassment_referral_call, hs_incident,
+    letter, letter_template, new_issue_consideration, police_referral, recording_request,
+    representative, restriction, review, service, staff_member, staff_member_service, staff_role,
+    staff_team, stage_1_warning, stage_2_decision, upc_case,
 };
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
@@ -292,24 +292,44 @@ pub async fn case_page<C: ConnectionTrait>(
     Ok((rows, has_next))
 }
 
-/// The customers with a case `principal` may see (all for those who see every case).
-fn visible_customers(scope: &CaseScope) -> Condition {
-    match scope {
+/// The customers with a case `principal` may see (all for those who see every case), and
+/// those recorded on their own by one of `principal`'s services (5.4).
+fn visible_customers(principal: &Principal) -> Condition {
+    match case_scope(principal) {
         CaseScope::All => Condition::all(),
-        limited => Condition::all().add(
-            customer::Column::Id.in_subquery(
-                Query::select()
-                    .column(upc_case::Column::CustomerId)
-                    .from(upc_case::Entity)
-                    .cond_where(limited.condition())
-                    .to_owned(),
-            ),
-        ),
+        limited => {
+            let mut any = Condition::any().add(
+                customer::Column::Id.in_subquery(
+                    Query::select()
+                        .column(upc_case::Column::CustomerId)
+                        .from(upc_case::Entity)
+                        .cond_where(limited.condition())
+                        .to_owned(),
+                ),
+            );
+            if let CaseScope::Limited { services, .. } = &limited
+                && !services.is_empty()
+            {
+                any = any.add(
+                    customer::Column::ServiceId.in_subquery(
+                        Query::select()
+                            .column(service::Column::Id)
+                            .from(service::Entity)
+                            .and_where(
+                                Expr::col(service::Column::Code).is_in(services.iter().cloned()),
+                            )
+                            .to_owned(),
+                    ),
+                );
+            }
+            Condition::all().add(any)
+        }
     }
 }
 
-/// Customers whose name or reference contains `needle` (lower case), among those with a case
-/// `principal` may see; at most 50, by reference.
+/// Customers whose name or reference contains `needle` (lower case), among those `principal`
+/// may see (a case they may see, or recorded by their service), not merged into another; at
+/// most 50, by reference.
 pub async fn customers_matching<C: ConnectionTrait>(
     db: &C,
     principal: &Principal,
@@ -327,24 +347,50 @@ pub async fn customers_matching<C: ConnectionTrait>(
                     Expr::expr(Func::lower(Expr::col(customer::Column::Reference))).like(&pattern),
                 ),
         )
-        .filter(visible_customers(&case_scope(principal)))
+        .filter(visible_customers(principal))
+        .filter(customer::Column::MergedIntoId.is_null())
         .order_by_asc(customer::Column::Reference)
         .limit(50)
         .all(db)
         .await?)
 }
 
-/// Customer `id`, if they have a case `principal` may see.
+/// Customer `id`, if `principal` may see them (a case they may see, or recorded by their
+/// service).
 pub async fn visible_customer<C: ConnectionTrait>(
     db: &C,
     principal: &Principal,
     id: i64,
 ) -> ApiResult<customer::Model> {
     customer::Entity::find_by_id(id)
-        .filter(visible_customers(&case_scope(principal)))
+        .filter(visible_customers(principal))
         .one(db)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no customer {id} that you may see")))
+}
+
+/// The members of customer `id`, in the order added.
+pub async fn members_of<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> ApiResult<Vec<customer_member::Model>> {
+    Ok(customer_member::Entity::find()
+        .filter(customer_member::Column::CustomerId.eq(id))
+        .order_by_asc(customer_member::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The representatives of customer `id`, in the order added.
+pub async fn representatives_of<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> ApiResult<Vec<representative::Model>> {
+    Ok(representative::Entity::find()
+        .filter(representative::Column::CustomerId.eq(id))
+        .order_by_asc(representative::Column::Id)
+        .all(db)
+        .await?)
 }
 
 /// Letter `id`, if `principal` may see its case.

@@ -5,10 +5,10 @@
 
 use entities::{
     appeal, behaviour_report, breach, call_termination, closure_day, contact, customer,
-    determination, establishment, exclusion, harassment_referral, hs_incident, letter,
-    letter_template, new_issue_consideration, police_referral, reasonable_adjustment,
-    recording_request, restriction, review, service, staff_member, staff_role, staff_team,
-    stage_1_warning, stage_2_decision, upc_case,
+    customer_member, determination, establishment, exclusion, harassment_referral, hs_incident,
+    letter, letter_template, new_issue_consideration, police_referral, reasonable_adjustment,
+    recording_request, representative, restriction, review, service, staff_member, staff_role,
+    staff_team, stage_1_warning, stage_2_decision, upc_case,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, IntoActiveModel,
@@ -80,6 +80,8 @@ macro_rules! tables {
 
 tables! {
     Customer => customer, "customer";
+    CustomerMember => customer_member, "customer member";
+    Representative => representative, "representative";
     Case => upc_case, "case";
     Report => behaviour_report, "report";
     Determination => determination, "determination";

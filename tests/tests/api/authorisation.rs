@@ -175,6 +175,15 @@ fn operation_document(op: &str, n: usize) -> (String, Value) {
             n % 28 + 1
         ),
         "Mutation.removeClosureDay" => r#"mutation { removeClosureDay(id: "999") { id } }"#.to_string(),
+        "Mutation.createCustomer" => format!(r#"mutation {{ createCustomer(input: {{serviceCode: "AAA", displayName: "New Person {n}"}}) {{ id }} }}"#),
+        "Mutation.updateCustomer" => r#"mutation { updateCustomer(input: {id: "1", version: 999, displayName: "N"}) { id } }"#.to_string(),
+        "Mutation.addCustomerMember" => r#"mutation { addCustomerMember(input: {customerId: "1", name: "M"}) { id } }"#.to_string(),
+        "Mutation.removeCustomerMember" => r#"mutation { removeCustomerMember(input: {id: "999", version: 1}) { id } }"#.to_string(),
+        "Mutation.addRepresentative" => r#"mutation { addRepresentative(input: {customerId: "1", name: "R", authorityConfirmed: false}) { id } }"#.to_string(),
+        "Mutation.updateRepresentative" => r#"mutation { updateRepresentative(input: {id: "999", version: 1, name: "R", authorityConfirmed: false}) { id } }"#.to_string(),
+        "Mutation.removeRepresentative" => r#"mutation { removeRepresentative(input: {id: "999", version: 1}) { id } }"#.to_string(),
+        "Mutation.mergeCustomers" => r#"mutation { mergeCustomers(input: {keepId: "1", keepVersion: 999, mergeId: "2", mergeVersion: 999, reason: "r"}) { id } }"#.to_string(),
+        "Mutation.unmergeCustomers" => r#"mutation { unmergeCustomers(input: {customerId: "1", version: 999, reason: "r"}) { id } }"#.to_string(),
         "Query.contactCheck" => r#"{ contactCheck(input: {customerId: "1", serviceCode: "AAA", channel: "letter"}) { allowed } }"#.to_string(),
         "Query.filedCorrespondence" => "{ filedCorrespondence { id } }".to_string(),
         "Query.deadlines" => "{ deadlines { kind } }".to_string(),
@@ -224,7 +233,7 @@ fn codes(body: &Value) -> Vec<String> {
 
 const CASE_FIELDS: &str = "id reference serviceCode stage status openedAt closedAt closureReason \
     appealDeadline reviewDueOn flaggedForReview version \
-    customer { id reference kind preferredLanguage displayName address email phone reasonableAdjustments { id } } \
+    customer { id reference kind preferredLanguage displayName address email phone reasonableAdjustments { id } version mergedIntoId mergedAt members { id } representatives { id } } \
     reports { id behaviours channel occurredAt description reporterName } \
     serviceName allowedSteps flagReason determinations { id } stage1Warnings { id } \
     appeals { id } stage2Decisions { id } restrictions { id } breaches { id } reviews { id } \

@@ -8,6 +8,7 @@ mod audit_chain;
 mod audit_queries;
 mod authorisation;
 mod compose;
+mod customers;
 mod demo;
 mod desk;
 mod docs;

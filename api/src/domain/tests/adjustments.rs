@@ -30,6 +30,9 @@ fn the_customer() -> customer::Model {
         version: 1,
         created_at: at(2026, 1, 1),
         disability_or_unmet_need_noted: None,
+        service_id: None,
+        merged_into_id: None,
+        merged_at: None,
     }
 }
 

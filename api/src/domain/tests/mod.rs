@@ -4,6 +4,7 @@
 mod adjustments;
 mod appeals;
 mod contact;
+mod customer_records;
 mod endings;
 mod fixtures;
 mod restrictions;

@@ -6,6 +6,7 @@ mod adjustments;
 mod admin;
 mod alerts;
 mod cases;
+mod customers;
 mod desk;
 pub mod endings;
 mod safety;
