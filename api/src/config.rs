@@ -61,6 +61,7 @@ settings_table! {
     "graphql_max_aliases" => "UPC_GRAPHQL_MAX_ALIASES", "30", "Most aliases in one GraphQL document.";
     "graphql_max_recursive_depth" => "UPC_GRAPHQL_MAX_RECURSIVE_DEPTH", "32", "Deepest nesting of selections and fragments the parser follows (stops fragment cycles); 1 to 64.";
     "graphql_max_batch" => "UPC_GRAPHQL_MAX_BATCH", "10", "Most operations in one batched POST (a JSON array); 0 refuses batches. At most `rate_limit_burst`.";
+    "graphql_planned_reads" => "UPC_GRAPHQL_PLANNED_READS", "true", "Answer the case list from a plan made once per document (one statement per kind of record, authorisation decided once per request; `docs/performance.md`); `false` resolves every field through the schema.";
     "http_max_body_bytes" => "UPC_HTTP_MAX_BODY_BYTES", "1048576", "Largest request body accepted on `/graphql` (bytes); larger: HTTP 413.";
     "http_request_timeout_seconds" => "UPC_HTTP_REQUEST_TIMEOUT_SECONDS", "30", "Longest a request may take to arrive and be answered; then HTTP 408 and its transaction is rolled back.";
     "http_cors_origins" => "UPC_HTTP_CORS_ORIGINS", "(empty: same origin only)", "Comma-separated origins allowed to call the API from a browser, e.g. `https://intranet.example.gov.uk`.";
@@ -136,6 +137,8 @@ pub struct GraphqlLimits {
     pub suggestions: bool,
     /// Serve GraphiQL on `GET /graphql`.
     pub graphiql: bool,
+    /// Answer the case list from plans (`graphql::plan`).
+    pub planned_reads: bool,
 }
 
 /// HTTP limits and browser rules (issue 8).
@@ -604,6 +607,7 @@ impl Hardening {
                 introspection: embedded,
                 suggestions: embedded,
                 graphiql: embedded,
+                planned_reads: boolean(raw, "graphql_planned_reads")?.unwrap_or(true),
             },
             http: HttpLimits {
                 max_body_bytes,

@@ -20,6 +20,7 @@ pub struct Metrics {
     http_responses: IntCounterVec,
     graphql_operations: IntCounterVec,
     graphql_duration: HistogramVec,
+    graphql_plans: IntCounterVec,
     rate_limited: IntCounterVec,
     db_pool: IntGaugeVec,
     db_pool_max: IntGauge,
@@ -88,6 +89,15 @@ impl Metrics {
                 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
             ]),
             &["type", "operation"],
+        )
+        .expect("metric");
+        let graphql_plans = IntCounterVec::new(
+            Opts::new(
+                "upc_graphql_read_path_total",
+                "GraphQL operations by how they were answered: `planned` (from a read plan, \
+                 graphql_planned_reads) or `schema` (field by field).",
+            ),
+            &["path"],
         )
         .expect("metric");
         let rate_limited = IntCounterVec::new(
@@ -164,6 +174,7 @@ impl Metrics {
             Box::new(db_statements.clone()),
             Box::new(graphql_operations.clone()),
             Box::new(graphql_duration.clone()),
+            Box::new(graphql_plans.clone()),
             Box::new(rate_limited.clone()),
             Box::new(db_pool.clone()),
             Box::new(db_pool_max.clone()),
@@ -177,6 +188,7 @@ impl Metrics {
             http_responses,
             graphql_operations,
             graphql_duration,
+            graphql_plans,
             rate_limited,
             db_pool,
             db_pool_max,
@@ -219,6 +231,11 @@ impl Metrics {
         self.graphql_duration
             .with_label_values(&[kind, operation])
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Count one GraphQL operation by the path that answered it (`planned` or `schema`).
+    pub fn graphql_read_path(&self, path: &'static str) {
+        self.graphql_plans.with_label_values(&[path]).inc();
     }
 
     /// Count every statement sent on `db` (its metric callback), so the statements a request

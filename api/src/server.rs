@@ -86,6 +86,7 @@ impl App {
                 metrics,
                 db_health: Arc::new(DbHealth::default()),
                 sign_ins: Arc::default(),
+                plans: Arc::default(),
             },
             alerts: None,
         }

@@ -550,6 +550,65 @@ impl CaseNode {
     }
 }
 
+/// The `cases` list's arguments, checked: the page size, the id it continues after and the
+/// filter. The resolver and the planned read path (`graphql::plan`) both use it, so both refuse
+/// the same input the same way.
+pub(crate) struct CaseListArgs {
+    /// Rows in the page.
+    pub limit: u64,
+    /// The page starts after this case id (0: from the start).
+    pub after_id: i64,
+    /// What the list is narrowed to.
+    pub filter: CaseListFilter,
+}
+
+/// Check the `cases` arguments (see [`CaseListArgs`]).
+pub(crate) fn case_list_args(
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<CaseFilter>,
+) -> ApiResult<CaseListArgs> {
+    let limit = page_size(first, 50, MAX_PAGE)?;
+    let after_id = cursor(after)?.unwrap_or(0);
+    let filter = filter.unwrap_or_default();
+    if let (Some(from), Some(to)) = (filter.opened_from, filter.opened_to)
+        && from > to
+    {
+        return Err(ApiError::bad_input(
+            "filter.openedTo",
+            "openedTo is before openedFrom",
+        ));
+    }
+    let filter = CaseListFilter {
+        stage: filter
+            .stage
+            .map(|stage| {
+                stage.parse::<CaseStage>().map_err(|_| {
+                    ApiError::bad_input("filter.stage", format!("`{stage}` is not a stage"))
+                })
+            })
+            .transpose()?,
+        status: filter
+            .status
+            .map(|status| {
+                status.parse::<CaseStatus>().map_err(|_| {
+                    ApiError::bad_input("filter.status", format!("`{status}` is not a status"))
+                })
+            })
+            .transpose()?,
+        service_code: filter.service_code,
+        opened_from: filter.opened_from,
+        opened_to: filter.opened_to,
+        review_due_by: filter.review_due_by,
+        flagged_for_review: filter.flagged_for_review,
+    };
+    Ok(CaseListArgs {
+        limit,
+        after_id,
+        filter,
+    })
+}
+
 #[Object]
 impl CaseQuery {
     /// Cases you may see, ordered by id, as a Relay connection (`first` at most 100, default
@@ -568,40 +627,11 @@ impl CaseQuery {
     ) -> ApiResult<Connection<i64, CaseNode>> {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let limit = page_size(first, 50, MAX_PAGE)?;
-        let after_id = cursor(after)?.unwrap_or(0);
-        let filter = filter.unwrap_or_default();
-        if let (Some(from), Some(to)) = (filter.opened_from, filter.opened_to)
-            && from > to
-        {
-            return Err(ApiError::bad_input(
-                "filter.openedTo",
-                "openedTo is before openedFrom",
-            ));
-        }
-        let filter = CaseListFilter {
-            stage: filter
-                .stage
-                .map(|stage| {
-                    stage.parse::<CaseStage>().map_err(|_| {
-                        ApiError::bad_input("filter.stage", format!("`{stage}` is not a stage"))
-                    })
-                })
-                .transpose()?,
-            status: filter
-                .status
-                .map(|status| {
-                    status.parse::<CaseStatus>().map_err(|_| {
-                        ApiError::bad_input("filter.status", format!("`{status}` is not a status"))
-                    })
-                })
-                .transpose()?,
-            service_code: filter.service_code,
-            opened_from: filter.opened_from,
-            opened_to: filter.opened_to,
-            review_due_by: filter.review_due_by,
-            flagged_for_review: filter.flagged_for_review,
-        };
+        let CaseListArgs {
+            limit,
+            after_id,
+            filter,
+        } = case_list_args(first, after, filter)?;
         let (rows, has_next) =
             reads::case_page(db, &request.principal, filter, after_id, limit).await?;
         prefetch(ctx, &rows).await?;

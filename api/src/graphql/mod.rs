@@ -12,6 +12,7 @@ mod directory;
 mod ids;
 pub mod loaders;
 mod me;
+pub mod plan;
 pub mod records;
 pub mod reports;
 pub mod safety;

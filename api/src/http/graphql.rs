@@ -22,6 +22,7 @@ use super::middleware::{CSP_GRAPHIQL, ClientAddr, RequestId};
 use super::state::{AppState, AuthFailure, authenticate_checked, request_error, unauthenticated};
 use crate::authz::RequestContext;
 use crate::error::code;
+use crate::graphql::plan::Cached;
 use crate::metrics::Outcome;
 
 /// Code of a request the HTTP layer refuses as malformed (not JSON, empty batch, batch too big).
@@ -206,7 +207,72 @@ pub async fn post(
     let mut labels = Vec::new();
     // Who read what sensitive data, written in one insert once every operation has run (issue 7).
     let access = crate::access::AccessLog::default();
+    let planning = state.settings.graphql.planned_reads;
     for request in requests.into_vec() {
+        let started = Instant::now();
+        // A case list whose document has a plan is answered from it (`graphql::plan`).
+        let cached = planning
+            .then(|| {
+                state
+                    .plans
+                    .get(&request.query, request.operation_name.as_deref())
+            })
+            .flatten();
+        let planned = match cached.as_deref() {
+            Some(Cached::Plan {
+                plan,
+                validated_first,
+            }) => match plan
+                .execute(
+                    &state.db,
+                    &principal,
+                    &request.variables,
+                    *validated_first,
+                    &access,
+                )
+                .await
+            {
+                Ok(body) => Some((plan, body)),
+                Err(why) => {
+                    tracing::debug!(reason = why.0, "not answered from its plan");
+                    None
+                }
+            },
+            _ => None,
+        };
+        if let Some((plan, body)) = planned {
+            let facts = OperationFacts {
+                kind: Some("query"),
+                name: request
+                    .operation_name
+                    .clone()
+                    .filter(|n| super::limits::is_name(n)),
+                root_fields: plan.root_fields.clone(),
+                validated: true,
+                ..OperationFacts::default()
+            };
+            state.metrics.graphql_read_path("planned");
+            state.metrics.graphql_operation(
+                facts.metric_kind(),
+                facts.metric_operation(),
+                Outcome::Ok,
+                started.elapsed(),
+            );
+            all_refused = false;
+            labels.push(describe(&facts));
+            access.operation_done(describe(&facts));
+            responses.push(Answer::Planned(body));
+            continue;
+        }
+        // Not known yet, or known with a smaller page than this one asks for: once the schema
+        // has validated it, learn whether a plan can answer it next time.
+        let learn = (planning && !matches!(cached.as_deref(), Some(Cached::Schema))).then(|| {
+            (
+                request.query.clone(),
+                request.operation_name.clone(),
+                request.variables.clone(),
+            )
+        });
         let info = Arc::new(OperationInfo::default());
         let report_author = crate::authz::scope::case_scope(&principal).report_author(&principal);
         let request = request
@@ -223,7 +289,6 @@ pub async fn post(
             .data(info.clone())
             .data(access.clone())
             .data(state.settings.subject_access_staff_names);
-        let started = Instant::now();
         let response = state.schema.execute(request).await;
         let facts = info.facts();
         let outcome = if !facts.validated {
@@ -233,6 +298,12 @@ pub async fn post(
         } else {
             Outcome::Errors
         };
+        if let Some((query, operation, variables)) = learn
+            && facts.validated
+        {
+            state.plans.learn(&query, operation.as_deref(), &variables);
+        }
+        state.metrics.graphql_read_path("schema");
         all_refused &= outcome == Outcome::Refused;
         internal |= response.errors.iter().any(|e| {
             e.extensions
@@ -248,7 +319,7 @@ pub async fn post(
         );
         labels.push(describe(&facts));
         access.operation_done(describe(&facts));
-        responses.push(response);
+        responses.push(Answer::Executed(Box::new(response)));
     }
     // A sensitive read whose reader cannot be recorded is not answered (see `crate::access`).
     if let Err(failed) = access
@@ -258,7 +329,7 @@ pub async fn post(
         internal = true;
         for i in &failed.operations {
             if let Some(response) = responses.get_mut(*i) {
-                *response = failed.response();
+                *response = Answer::Executed(Box::new(failed.response()));
             }
         }
     }
@@ -282,9 +353,9 @@ pub async fn post(
         ("application/json", StatusCode::OK)
     };
     let bytes = if batched {
-        serde_json::to_vec(&responses)
+        answers_to_json(responses, true)
     } else {
-        serde_json::to_vec(&responses.first())
+        answers_to_json(responses, false)
     };
     match bytes {
         Ok(bytes) => (status, [(header::CONTENT_TYPE, content_type)], bytes).into_response(),
@@ -297,6 +368,38 @@ pub async fn post(
             )
         }
     }
+}
+
+/// One operation's answer: executed by the schema, or written from a read plan.
+enum Answer {
+    Executed(Box<async_graphql::Response>),
+    Planned(Vec<u8>),
+}
+
+/// The response body: one answer (`null` when there is none), or a batch's array.
+fn answers_to_json(answers: Vec<Answer>, batched: bool) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::new();
+    if batched {
+        out.push(b'[');
+    }
+    for (i, answer) in answers.into_iter().enumerate() {
+        if i > 0 {
+            if !batched {
+                break;
+            }
+            out.push(b',');
+        }
+        match answer {
+            Answer::Executed(response) => serde_json::to_writer(&mut out, &response)?,
+            Answer::Planned(body) => out.extend_from_slice(&body),
+        }
+    }
+    if batched {
+        out.push(b']');
+    } else if out.is_empty() {
+        out.extend_from_slice(b"null");
+    }
+    Ok(out)
 }
 
 /// `type:name` for the log line: the client's operation name when it gave a plain one, else

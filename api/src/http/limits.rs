@@ -153,7 +153,7 @@ fn with_code(mut err: ServerError, code: &str) -> ServerError {
     err
 }
 
-fn is_name(text: &str) -> bool {
+pub(crate) fn is_name(text: &str) -> bool {
     let mut chars = text.chars();
     chars
         .next()

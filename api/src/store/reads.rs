@@ -292,6 +292,93 @@ pub async fn case_page<C: ConnectionTrait>(
     Ok((rows, has_next))
 }
 
+/// What a planned case list (`graphql::plan`) reads beside the page of cases.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseListParts {
+    /// Each case's customer.
+    pub customers: bool,
+    /// Each case's service.
+    pub services: bool,
+    /// Each case's restrictions, oldest first.
+    pub restrictions: bool,
+}
+
+/// A page of cases with the records a planned read asked for.
+#[derive(Debug, Default)]
+pub struct CaseListRows {
+    /// The page, by id.
+    pub cases: Vec<upc_case::Model>,
+    /// Whether more cases follow the page.
+    pub has_next: bool,
+    /// The page's customers by id (when asked for).
+    pub customers: HashMap<i64, customer::Model>,
+    /// The page's services by id (when asked for).
+    pub services: HashMap<i64, service::Model>,
+    /// Each case's restrictions, oldest first (when asked for; every case of the page has an
+    /// entry).
+    pub restrictions: HashMap<i64, Vec<restriction::Model>>,
+}
+
+/// A page of the cases `principal` may see (as [`case_page`]) and the `parts` asked for: one
+/// statement for the page and one per part, the parts read at the same time, whatever the
+/// page's length.
+pub async fn case_list_rows<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    filter: CaseListFilter,
+    after_id: i64,
+    limit: u64,
+    parts: CaseListParts,
+) -> ApiResult<CaseListRows> {
+    let (cases, has_next) = case_page(db, principal, filter, after_id, limit).await?;
+    if cases.is_empty() {
+        return Ok(CaseListRows {
+            cases,
+            has_next,
+            ..CaseListRows::default()
+        });
+    }
+    let ids = |key: fn(&upc_case::Model) -> i64| {
+        let mut ids: Vec<i64> = cases.iter().map(key).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let case_ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+    let customer_ids = ids(|c| c.customer_id);
+    let service_ids = ids(|c| c.service_id);
+    let customers = async {
+        if !parts.customers {
+            return Ok(HashMap::new());
+        }
+        by_id::<customer::Entity, _>(db, customer::Column::Id, &customer_ids)
+            .await
+            .map(|rows| rows.into_iter().map(|r| (r.id, r)).collect())
+    };
+    let services = async {
+        if !parts.services {
+            return Ok(HashMap::new());
+        }
+        by_id::<service::Entity, _>(db, service::Column::Id, &service_ids)
+            .await
+            .map(|rows| rows.into_iter().map(|r| (r.id, r)).collect())
+    };
+    let restrictions = async {
+        if !parts.restrictions {
+            return Ok(HashMap::new());
+        }
+        children_of::<restriction::Entity, _>(db, &case_ids).await
+    };
+    let (customers, services, restrictions) = tokio::try_join!(customers, services, restrictions)?;
+    Ok(CaseListRows {
+        cases,
+        has_next,
+        customers,
+        services,
+        restrictions,
+    })
+}
+
 /// The customers with a case `principal` may see (all for those who see every case), and
 /// those recorded on their own by one of `principal`'s services (5.4).
 fn visible_customers(principal: &Principal) -> Condition {

@@ -21,6 +21,7 @@ mod lifecycle_props;
 mod operations;
 mod performance;
 mod queries;
+mod read_plan;
 mod readme;
 mod report_figures;
 mod reports_api;
