@@ -252,7 +252,7 @@ pub async fn post(
     }
     // A sensitive read whose reader cannot be recorded is not answered (see `crate::access`).
     if let Err(failed) = access
-        .flush(&state.db, &principal, &request_id, client)
+        .flush(&state.access, &principal, &request_id, client)
         .await
     {
         internal = true;

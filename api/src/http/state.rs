@@ -33,6 +33,8 @@ pub struct AppState {
     pub db_health: Arc<DbHealth>,
     /// What the staff directory was last brought up to from sign-in, per subject.
     pub sign_ins: Arc<super::sign_in::SignInCache>,
+    /// Writes access records, many requests' in one commit (see `crate::access`).
+    pub access: crate::access::AccessWriter,
 }
 
 /// Verify the bearer token; when the token names no services, take them from the staff
