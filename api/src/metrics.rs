@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use sea_orm::{DatabaseConnection, DbBackend};
 
@@ -31,6 +32,9 @@ pub struct Metrics {
     scheduled_last_success: IntGaugeVec,
     scheduled_rows: IntGaugeVec,
     scheduled_status: IntGaugeVec,
+    access_batches: IntCounter,
+    access_records: IntCounter,
+    access_batch_requests: Histogram,
 }
 
 /// What one GraphQL operation did, for the metrics.
@@ -165,8 +169,29 @@ impl Metrics {
             "1 for the status of the latest run of a scheduled job (running, succeeded, failed), 0 for the others.",
             &["job", "status"],
         );
+        let access_batches = IntCounter::new(
+            "upc_access_record_batches_total",
+            "Commits of access records (each carries the records of one or more requests).",
+        )
+        .expect("metric");
+        let access_records = IntCounter::new(
+            "upc_access_records_written_total",
+            "Access records written and committed.",
+        )
+        .expect("metric");
+        let access_batch_requests = Histogram::with_opts(
+            HistogramOpts::new(
+                "upc_access_record_batch_requests",
+                "Requests whose access records one commit carried (group commit).",
+            )
+            .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
+        )
+        .expect("metric");
         for c in [
             Box::new(http_responses.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(access_batches.clone()),
+            Box::new(access_records.clone()),
+            Box::new(access_batch_requests.clone()),
             Box::new(scheduled_last_run.clone()),
             Box::new(scheduled_last_success.clone()),
             Box::new(scheduled_rows.clone()),
@@ -199,6 +224,9 @@ impl Metrics {
             scheduled_last_success,
             scheduled_rows,
             scheduled_status,
+            access_batches,
+            access_records,
+            access_batch_requests,
         }
     }
 }
@@ -246,6 +274,18 @@ impl Metrics {
             let outcome = if info.failed { "failed" } else { "ok" };
             counter.with_label_values(&[outcome]).inc();
         });
+    }
+
+    /// Count one commit of access records: `requests` requests' `rows` records.
+    pub fn access_batch(&self, requests: usize, rows: usize) {
+        self.access_batches.inc();
+        self.access_records.inc_by(rows as u64);
+        self.access_batch_requests.observe(requests as f64);
+    }
+
+    /// `(commits, records)` of access records so far.
+    pub fn access_record_totals(&self) -> (u64, u64) {
+        (self.access_batches.get(), self.access_records.get())
     }
 
     /// Count one rate-limit refusal (`by` is `user` or `address`).

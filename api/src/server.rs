@@ -64,7 +64,9 @@ impl App {
         Ok(app)
     }
 
-    /// Build the app over an already opened database and authenticator.
+    /// Build the app over an already opened database and authenticator. Call it within a Tokio
+    /// runtime: it starts the access record writer's task there (which ends once the app and
+    /// every copy of its state are gone).
     pub fn with_parts(settings: Settings, mut db: DatabaseConnection, auth: Authenticator) -> Self {
         let metrics = Metrics::new();
         metrics.count_statements(&mut db);
@@ -76,8 +78,10 @@ impl App {
                 year_start_month: settings.reporting_year_start_month,
             },
         );
+        let access = crate::access::AccessWriter::start(db.clone(), metrics.clone());
         Self {
             state: AppState {
+                access,
                 db,
                 rate_limits: Arc::new(RateLimits::new(&settings.rate_limit)),
                 settings: Arc::new(settings),

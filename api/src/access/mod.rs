@@ -10,26 +10,36 @@
 //!
 //! Recording is batched per HTTP request: the handler puts one [`AccessLog`] in the request data,
 //! resolvers note `(case, customer, category)` in it (deduplicated), and after the operations have
-//! run the handler writes everything with **one** multi-row `INSERT` ([`AccessLog::flush`]), so a
+//! run the handler hands everything to the [`AccessWriter`] ([`AccessLog::flush`]) and waits, so a
 //! page of 50 cases costs one statement, not 50.
 //!
-//! If that insert fails, the read is not allowed to succeed silently: every operation of the
+//! The writer commits the records of many requests together (group commit, see [`writer`]): one
+//! background task takes a request's rows, then every other request's already waiting (up to
+//! [`writer::MAX_BATCH_ROWS`] rows), writes them all in one statement — on PostgreSQL a single
+//! prepared `INSERT … SELECT FROM UNNEST(arrays)` whatever the row count, on SQLite multi-row
+//! `INSERT`s in one transaction — and only then answers each request. So every record is
+//! committed, durably (no `synchronous_commit = off`), before the response that revealed the data
+//! is sent, yet under load one commit carries many requests. If the combined write fails, each
+//! request's rows are written again on their own, so one bad request fails only itself; if the
+//! writer has stopped, the write fails like any other.
+//!
+//! If that write fails, the read is not allowed to succeed silently: every operation of the
 //! request that read something sensitive is answered with `INTERNAL_SERVER_ERROR` (and a
 //! correlation id) instead of its data. A mutation among them has already committed its change;
 //! the error says so, and the change stands.
+
+pub mod writer;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_graphql::{Context, Pos};
 use chrono::Utc;
-use entities::{access_record, upc_case};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use entities::upc_case;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 pub use entities::access_record::AccessCategory as Category;
+pub use writer::AccessWriter;
 
 use crate::auth::Principal;
 use crate::authz::caller;
@@ -110,10 +120,6 @@ const CASE_LISTS: &[(&str, &str, &str)] = &[
     ),
     ("recording_request", "recordingRequests", "RecordingRequest"),
 ];
-
-/// Most rows one `INSERT` carries (9 values each: well under SQLite's and PostgreSQL's limits on
-/// bound values). A request that read more is written in several inserts in one transaction.
-const ROWS_PER_INSERT: usize = 1000;
 
 /// One sensitive read, as noted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -206,12 +212,12 @@ impl AccessLog {
     }
 
     /// Write every read noted so far as access records of `principal`'s request `request_id`,
-    /// in one `INSERT` (several in one transaction past [`ROWS_PER_INSERT`]). Nothing to write
-    /// costs nothing. Reads noted with a case but no customer get the case's customer (one
-    /// `SELECT`, only when there are such reads).
+    /// through `writer` (with other requests' records, in one commit), and wait until they are
+    /// committed. Nothing to write costs nothing. Reads noted with a case but no customer get
+    /// the case's customer (one `SELECT`, only when there are such reads).
     pub async fn flush(
         &self,
-        db: &DatabaseConnection,
+        writer: &AccessWriter,
         principal: &Principal,
         request_id: &str,
         client: Option<std::net::IpAddr>,
@@ -228,14 +234,14 @@ impl AccessLog {
             error,
             operations: operations.clone(),
         };
-        let customers = customers_of_cases(db, &reads)
+        let customers = customers_of_cases(writer.db(), &reads)
             .await
             .map_err(|e| failed(e.into()))?;
         let now = Utc::now();
         let roles: Vec<&str> = principal.roles.iter().map(|r| r.as_str()).collect();
         let roles = roles.join(",");
         let client_address = client.map(|a| a.to_string());
-        let mut rows: Vec<access_record::ActiveModel> = Vec::with_capacity(reads.len());
+        let mut rows: Vec<writer::Row> = Vec::with_capacity(reads.len());
         let mut seen = BTreeSet::new();
         for read in reads {
             let customer_id = read
@@ -249,56 +255,27 @@ impl AccessLog {
                 .get(read.operation)
                 .cloned()
                 .unwrap_or_else(|| "unknown".to_string());
-            rows.push(access_record::ActiveModel {
-                occurred_at: Set(now),
-                actor_sub: Set(principal.subject.clone()),
-                actor_name: Set(principal.name.clone()),
-                actor_roles: Set(roles.clone()),
-                request_id: Set(request_id.to_string()),
-                client_address: Set(client_address.clone()),
-                operation: Set(operation),
-                case_id: Set(read.case_id),
-                customer_id: Set(customer_id),
-                category: Set(read.category),
-                ..Default::default()
+            rows.push(writer::Row {
+                occurred_at: now,
+                actor_sub: principal.subject.clone(),
+                actor_name: principal.name.clone(),
+                actor_roles: roles.clone(),
+                request_id: request_id.to_string(),
+                client_address: client_address.clone(),
+                operation,
+                case_id: read.case_id,
+                customer_id,
+                category: read.category,
             });
         }
         let written = rows.len();
-        let result = if written <= ROWS_PER_INSERT {
-            insert(db, rows).await
-        } else {
-            insert_in_chunks(db, rows).await
-        };
-        match result {
+        match writer.write(rows).await {
             Ok(()) => Ok(written),
             Err(e) => Err(failed(ApiError::internal(format!(
                 "writing {written} access records: {e}"
             )))),
         }
     }
-}
-
-async fn insert<C: ConnectionTrait>(
-    db: &C,
-    rows: Vec<access_record::ActiveModel>,
-) -> Result<(), sea_orm::DbErr> {
-    access_record::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
-}
-
-async fn insert_in_chunks(
-    db: &DatabaseConnection,
-    rows: Vec<access_record::ActiveModel>,
-) -> Result<(), sea_orm::DbErr> {
-    let txn = db.begin().await?;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_INSERT).collect();
-        insert(&txn, chunk).await?;
-    }
-    txn.commit().await
 }
 
 /// The customer of each case read without a customer.

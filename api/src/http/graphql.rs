@@ -205,7 +205,8 @@ pub async fn post(
     let mut all_refused = true;
     let mut internal = false;
     let mut labels = Vec::new();
-    // Who read what sensitive data, written in one insert once every operation has run (issue 7).
+    // Who read what sensitive data, written once every operation has run, with other requests'
+    // records in one commit (issue 7, `crate::access::writer`).
     let access = crate::access::AccessLog::default();
     let planning = state.settings.graphql.planned_reads;
     for request in requests.into_vec() {
@@ -323,7 +324,7 @@ pub async fn post(
     }
     // A sensitive read whose reader cannot be recorded is not answered (see `crate::access`).
     if let Err(failed) = access
-        .flush(&state.db, &principal, &request_id, client)
+        .flush(&state.access, &principal, &request_id, client)
         .await
     {
         internal = true;

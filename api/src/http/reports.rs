@@ -370,7 +370,7 @@ async fn feed(
         log.operation_done(format!("http:{endpoint}"));
         if let Err(e) = log
             .flush(
-                &state.db,
+                &state.access,
                 principal,
                 &request.request_id,
                 request.client_address,

@@ -35,6 +35,8 @@ pub struct AppState {
     pub sign_ins: Arc<super::sign_in::SignInCache>,
     /// The documents seen on `/graphql` and their read plans (`graphql::plan`).
     pub plans: Arc<crate::graphql::plan::PlanCache>,
+    /// Writes access records, many requests' in one commit (see `crate::access`).
+    pub access: crate::access::AccessWriter,
 }
 
 /// Verify the bearer token; when the token names no services, take them from the staff

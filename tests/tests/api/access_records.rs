@@ -559,3 +559,218 @@ db_tests! {
         assert!(body["data"]["case"]["reference"].is_string());
     }
 }
+
+/// Group commit (`api::access::writer`): many requests' records in one commit, each request
+/// answered only once its own are committed.
+mod group_commit {
+    use std::collections::BTreeSet;
+
+    use api::access::writer::Row;
+    use api::auth::Role;
+    use chrono::{TimeZone, Utc};
+    use entities::access_record::{self, AccessCategory};
+    use sea_orm::{
+        ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    };
+    use serde_json::{Value, json};
+    use tests::{Backend, TestApp, db_tests};
+
+    use super::council::{Council, HOU};
+
+    const PAGE: &str =
+        "query { cases(first: 50) { nodes { reference customer { displayName } } } }";
+
+    /// `(upc_access_record_batches_total, upc_access_records_written_total)` from `/metrics`.
+    async fn totals(app: &TestApp) -> (u64, u64) {
+        let text = app.metrics().await.text().await.unwrap();
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("{name} in {text}"))
+        };
+        (
+            value("upc_access_record_batches_total"),
+            value("upc_access_records_written_total"),
+        )
+    }
+
+    /// Send `PAGE` as the holder of `token`; the request id, the body, and how many access
+    /// records of that request were in the table the moment the answer arrived.
+    async fn read_page(
+        client: reqwest::Client,
+        url: String,
+        db: sea_orm::DatabaseConnection,
+        token: String,
+    ) -> (String, Value, u64) {
+        let response = client
+            .post(url)
+            .bearer_auth(token)
+            .json(&json!({"query": PAGE}))
+            .send()
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body: Value = response.json().await.unwrap();
+        let recorded = access_record::Entity::find()
+            .filter(access_record::Column::RequestId.eq(id.as_str()))
+            .count(&db)
+            .await
+            .unwrap();
+        (id, body, recorded)
+    }
+
+    /// `n` readers at once, every `poison_every`th of them (if any) the one whose records the
+    /// database refuses; `(poisoned, request id, body, records found on arrival)` for each.
+    async fn readers_at_once(
+        app: &TestApp,
+        n: usize,
+        poison_every: Option<usize>,
+    ) -> Vec<(bool, String, Value, u64)> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..n {
+            let bad = poison_every.is_some_and(|every| i % every == every - 1);
+            let subject = if bad {
+                "poisoned-reader".to_string()
+            } else {
+                format!("reader-{i}")
+            };
+            let token = app.token_for(&subject, &[Role::LegalServices], &[]);
+            let (client, url, db) = (
+                app.client.clone(),
+                format!("{}/graphql", app.base_url),
+                app.db.clone(),
+            );
+            tasks.spawn(async move {
+                let (id, body, recorded) = read_page(client, url, db, token).await;
+                (bad, id, body, recorded)
+            });
+        }
+        tasks.join_all().await
+    }
+
+    db_tests! {
+        async fn concurrent_readers_each_find_their_records_committed_before_the_answer(app) {
+            let c = Council::new(&app).await;
+            const CASES: usize = 12;
+            for i in 0..CASES {
+                c.new_case(&format!("Group Customer {i}"), HOU, &format!("group {i}")).await;
+            }
+            let (batches_before, written_before) = totals(&app).await;
+            let answers = readers_at_once(&app, 40, None).await;
+            assert_eq!(answers.len(), 40);
+            let mut ids = BTreeSet::new();
+            for (_, id, body, recorded) in &answers {
+                assert!(body["errors"].is_null(), "{body}");
+                assert_eq!(body["data"]["cases"]["nodes"].as_array().map(Vec::len), Some(CASES), "{body}");
+                // One customer name per case, committed before the answer was sent.
+                assert_eq!(*recorded, CASES as u64, "request {id}");
+                ids.insert(id.clone());
+            }
+            assert_eq!(ids.len(), 40, "one request id per request");
+
+            let all = access_record::Entity::find().all(&app.db).await.unwrap();
+            assert_eq!(all.len(), 40 * CASES, "no record written twice");
+            let distinct: BTreeSet<_> = all.iter().map(|r| (r.request_id.clone(), r.case_id, r.category)).collect();
+            assert_eq!(distinct.len(), all.len(), "no duplicates");
+            assert!(all.iter().all(|r| ids.contains(&r.request_id) && r.category == AccessCategory::CustomerIdentity
+                && r.customer_id.is_some() && r.operation == "query:cases"));
+            for r in &all {
+                assert_eq!(r.actor_name.as_deref(), Some(format!("Test {}", r.actor_sub).as_str()));
+            }
+
+            let (batches, written) = totals(&app).await;
+            assert_eq!(written - written_before, (40 * CASES) as u64);
+            // However the requests met the writer, they took at most one commit each.
+            let commits = batches - batches_before;
+            assert!((1..=40).contains(&commits), "{commits} commits");
+        }
+
+        async fn a_reader_whose_records_are_refused_fails_alone(app) {
+            let c = Council::new(&app).await;
+            for i in 0..3 {
+                c.new_case(&format!("Poison Customer {i}"), HOU, &format!("poison {i}")).await;
+            }
+            // Behind the API's back, the database refuses one reader's records.
+            match app.backend {
+                Backend::Sqlite => {
+                    app.db.execute_unprepared(
+                        "CREATE TRIGGER test_poison BEFORE INSERT ON access_record \
+                         WHEN NEW.actor_sub = 'poisoned-reader' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+                    ).await.unwrap();
+                }
+                Backend::Postgres => {
+                    app.db.execute_unprepared(
+                        "CREATE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                         IF NEW.actor_sub = 'poisoned-reader' THEN RAISE EXCEPTION 'poisoned'; END IF; \
+                         RETURN NEW; END $$",
+                    ).await.unwrap();
+                    app.db.execute_unprepared(
+                        "CREATE TRIGGER test_poison BEFORE INSERT ON access_record \
+                         FOR EACH ROW EXECUTE FUNCTION test_poison()",
+                    ).await.unwrap();
+                }
+            }
+            let answers = readers_at_once(&app, 24, Some(6)).await;
+            assert_eq!(answers.iter().filter(|(bad, ..)| *bad).count(), 4);
+            for (bad, id, body, recorded) in &answers {
+                if *bad {
+                    assert!(body["data"].is_null(), "the names must not be answered: {body}");
+                    assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR", "{body}");
+                    assert!(!body.to_string().contains("Poison Customer"), "{body}");
+                    assert_eq!(*recorded, 0, "request {id}");
+                } else {
+                    assert!(body["errors"].is_null(), "{body}");
+                    assert_eq!(body["data"]["cases"]["nodes"].as_array().map(Vec::len), Some(3), "{body}");
+                    assert_eq!(*recorded, 3, "request {id}");
+                }
+            }
+            let all = access_record::Entity::find().all(&app.db).await.unwrap();
+            assert_eq!(all.len(), 20 * 3);
+            assert!(all.iter().all(|r| r.actor_sub != "poisoned-reader"));
+        }
+
+        async fn the_writer_stores_what_it_is_given_nulls_included(app) {
+            let metrics = api::metrics::Metrics::new();
+            let writer = api::access::AccessWriter::start(app.db.clone(), metrics.clone());
+            let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 30, 15).unwrap();
+            // More rows than one SQLite INSERT carries, every combination of absent values.
+            let rows: Vec<Row> = (0..1200i64).map(|i| Row {
+                occurred_at: at + chrono::Duration::seconds(i),
+                actor_sub: format!("sub-{i}"),
+                actor_name: (i % 2 == 0).then(|| format!("Name {i} — O'Brien")),
+                actor_roles: "legal_services,admin".into(),
+                request_id: format!("req-{}", i / 100),
+                client_address: (i % 3 == 0).then(|| "2001:db8::1".to_string()),
+                operation: "query:cases".into(),
+                case_id: (i % 5 != 0).then_some(i),
+                customer_id: (i % 7 != 0).then_some(10_000 + i),
+                category: AccessCategory::ALL[i as usize % AccessCategory::ALL.len()],
+            }).collect();
+            writer.write(rows.clone()).await.unwrap();
+            assert_eq!(metrics.access_record_totals(), (1, 1200));
+            let stored = access_record::Entity::find().order_by_asc(access_record::Column::Id).all(&app.db).await.unwrap();
+            assert_eq!(stored.len(), rows.len());
+            for (s, r) in stored.iter().zip(&rows) {
+                let back = Row {
+                    occurred_at: s.occurred_at,
+                    actor_sub: s.actor_sub.clone(),
+                    actor_name: s.actor_name.clone(),
+                    actor_roles: s.actor_roles.clone(),
+                    request_id: s.request_id.clone(),
+                    client_address: s.client_address.clone(),
+                    operation: s.operation.clone(),
+                    case_id: s.case_id,
+                    customer_id: s.customer_id,
+                    category: s.category,
+                };
+                assert_eq!(&back, r);
+            }
+            // Nothing to write is not a write.
+            writer.write(Vec::new()).await.unwrap();
+            assert_eq!(metrics.access_record_totals(), (1, 1200));
+        }
+    }
+}
