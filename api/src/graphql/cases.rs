@@ -128,20 +128,22 @@ pub struct CaseFilter {
     pub flagged_for_review: Option<bool>,
 }
 
-/// Load the records a page of cases asks for, one batch per kind, before its nodes resolve: the
+/// Load the records a page of cases (or one case) asks for, one batch per kind and all kinds at
+/// once, before its nodes resolve (`wants`: whether the case's selection has a field): the
 /// nodes then answer from the request's loader cache, so a page costs the same statements
 /// whatever its length and however the resolvers are scheduled (issue 9). (The loader's own
 /// batching waits a fixed delay, which a busy machine can outrun, splitting a page's keys.)
-async fn prefetch(ctx: &Context<'_>, rows: &[upc_case::Model]) -> ApiResult<()> {
+async fn prefetch(
+    ctx: &Context<'_>,
+    rows: &[upc_case::Model],
+    wants: impl Fn(&str) -> bool,
+) -> ApiResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let look = ctx.look_ahead();
-    let wants = |field: &str| {
-        look.field("edges").field("node").field(field).exists()
-            || look.field("nodes").field(field).exists()
-    };
     let steps = wants("allowedSteps");
+    // The timeline is made of every kind of record.
+    let all = wants("timeline");
     let loader = loader(ctx);
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let customers = async {
@@ -161,25 +163,42 @@ async fn prefetch(ctx: &Context<'_>, rows: &[upc_case::Model]) -> ApiResult<()> 
         ApiResult::Ok(())
     };
     let reports = async {
-        if steps || wants("reports") {
+        if all || steps || wants("reports") {
             loader
                 .load_many(ids.iter().map(|id| ReportsOf(*id)))
                 .await?;
         }
         ApiResult::Ok(())
     };
+    use entities::{
+        call_termination, contact, exclusion, harassment_referral, hs_incident, police_referral,
+        recording_request,
+    };
+    let records = |field: &str| all || wants(field);
     tokio::try_join!(
         customers,
         services,
         reports,
-        children::<restriction::Entity>(loader, &ids, steps || wants("restrictions")),
-        children::<appeal::Entity>(loader, &ids, steps || wants("appeals")),
-        children::<stage_1_warning::Entity>(loader, &ids, steps || wants("stage1Warnings")),
-        children::<review::Entity>(loader, &ids, steps || wants("reviews")),
-        children::<determination::Entity>(loader, &ids, wants("determinations")),
-        children::<stage_2_decision::Entity>(loader, &ids, wants("stage2Decisions")),
-        children::<breach::Entity>(loader, &ids, wants("breaches")),
-        children::<letter::Entity>(loader, &ids, wants("letters")),
+        children::<restriction::Entity>(loader, &ids, steps || records("restrictions")),
+        children::<appeal::Entity>(loader, &ids, steps || records("appeals")),
+        children::<stage_1_warning::Entity>(loader, &ids, steps || records("stage1Warnings")),
+        children::<review::Entity>(loader, &ids, steps || records("reviews")),
+        children::<determination::Entity>(loader, &ids, records("determinations")),
+        children::<stage_2_decision::Entity>(loader, &ids, records("stage2Decisions")),
+        children::<breach::Entity>(loader, &ids, records("breaches")),
+        children::<letter::Entity>(loader, &ids, records("letters")),
+        children::<new_issue_consideration::Entity>(
+            loader,
+            &ids,
+            records("newIssueConsiderations")
+        ),
+        children::<hs_incident::Entity>(loader, &ids, records("hsIncidents")),
+        children::<exclusion::Entity>(loader, &ids, records("exclusions")),
+        children::<police_referral::Entity>(loader, &ids, records("policeReferrals")),
+        children::<call_termination::Entity>(loader, &ids, records("callTerminations")),
+        children::<harassment_referral::Entity>(loader, &ids, records("harassmentReferrals")),
+        children::<recording_request::Entity>(loader, &ids, records("recordingRequests")),
+        children::<contact::Entity>(loader, &ids, wants("contacts")),
     )?;
     Ok(())
 }
@@ -634,7 +653,12 @@ impl CaseQuery {
         } = case_list_args(first, after, filter)?;
         let (rows, has_next) =
             reads::case_page(db, &request.principal, filter, after_id, limit).await?;
-        prefetch(ctx, &rows).await?;
+        let look = ctx.look_ahead();
+        prefetch(ctx, &rows, |field| {
+            look.field("edges").field("node").field(field).exists()
+                || look.field("nodes").field(field).exists()
+        })
+        .await?;
         let mut connection = Connection::new(after_id > 0, has_next);
         for row in rows {
             connection.edges.push(Edge::new(row.id, CaseNode(row)));
@@ -647,7 +671,14 @@ impl CaseQuery {
         let request = caller(ctx)?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let id = parse_id::<CaseId>("id", &id)?.get();
-        Ok(CaseNode(visible_case(db, &request.principal, id).await?))
+        let case = visible_case(db, &request.principal, id).await?;
+        // Every kind of record the selection asks for at once, not one after another.
+        let look = ctx.look_ahead();
+        prefetch(ctx, std::slice::from_ref(&case), |field| {
+            look.field(field).exists()
+        })
+        .await?;
+        Ok(CaseNode(case))
     }
 
     /// Customers whose name or reference contains `search` (case-insensitive), among those with

@@ -804,9 +804,27 @@ impl Json {
         self.raw(if b { "true" } else { "false" });
     }
 
+    /// `"YYYY-MM-DD"`, as the schema's `NaiveDate` (`%Y-%m-%d`) writes it.
     fn date(&mut self, d: NaiveDate) {
+        use chrono::Datelike;
         use std::io::Write;
-        let _ = write!(self.0, "\"{}\"", d.format("%Y-%m-%d"));
+        let year = d.year();
+        if (0..=9999).contains(&year) {
+            let digits = |n: u32, width: usize, out: &mut Vec<u8>| {
+                for i in (0..width).rev() {
+                    out.push(b'0' + ((n / 10u32.pow(i as u32)) % 10) as u8);
+                }
+            };
+            self.0.push(b'"');
+            digits(year as u32, 4, &mut self.0);
+            self.0.push(b'-');
+            digits(d.month(), 2, &mut self.0);
+            self.0.push(b'-');
+            digits(d.day(), 2, &mut self.0);
+            self.0.push(b'"');
+        } else {
+            let _ = write!(self.0, "\"{}\"", d.format("%Y-%m-%d"));
+        }
     }
 
     fn opt_date(&mut self, d: Option<NaiveDate>) {
@@ -1021,6 +1039,28 @@ mod tests {
             plan.customer_categories,
             BTreeSet::from([Category::ContactDetails])
         );
+    }
+
+    #[test]
+    fn dates_are_written_as_the_schema_writes_them() {
+        for (y, m, d) in [
+            (2026, 1, 5),
+            (999, 12, 31),
+            (10000, 2, 29),
+            (-44, 3, 15),
+            (0, 1, 1),
+        ] {
+            let Some(date) = NaiveDate::from_ymd_opt(y, m, d) else {
+                continue;
+            };
+            let mut out = Json(Vec::new());
+            out.date(date);
+            let schema = serde_json::to_vec(&date.format("%Y-%m-%d").to_string()).expect("json");
+            assert_eq!(
+                String::from_utf8_lossy(&out.0),
+                String::from_utf8_lossy(&schema)
+            );
+        }
     }
 
     #[test]

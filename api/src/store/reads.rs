@@ -249,6 +249,21 @@ pub async fn case_page<C: ConnectionTrait>(
     after_id: i64,
     limit: u64,
 ) -> ApiResult<(Vec<upc_case::Model>, bool)> {
+    let mut rows = case_page_query(principal, filter, after_id, limit)
+        .all(db)
+        .await?;
+    let has_next = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((rows, has_next))
+}
+
+/// The statement of [`case_page`]: one row more than `limit`, to know whether more follow.
+fn case_page_query(
+    principal: &Principal,
+    filter: CaseListFilter,
+    after_id: i64,
+    limit: u64,
+) -> sea_orm::Select<upc_case::Entity> {
     let mut query = upc_case::Entity::find()
         .filter(case_scope(principal).condition())
         .filter(upc_case::Column::Id.gt(after_id))
@@ -286,10 +301,7 @@ pub async fn case_page<C: ConnectionTrait>(
     if let Some(flagged) = filter.flagged_for_review {
         query = query.filter(upc_case::Column::FlaggedForReview.eq(flagged));
     }
-    let mut rows = query.all(db).await?;
-    let has_next = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok((rows, has_next))
+    query
 }
 
 /// What a planned case list (`graphql::plan`) reads beside the page of cases.
@@ -319,9 +331,9 @@ pub struct CaseListRows {
     pub restrictions: HashMap<i64, Vec<restriction::Model>>,
 }
 
-/// A page of the cases `principal` may see (as [`case_page`]) and the `parts` asked for: one
-/// statement for the page and one per part, the parts read at the same time, whatever the
-/// page's length.
+/// A page of the cases `principal` may see (as [`case_page`]) and the `parts` asked for, whatever
+/// the page's length: the page with its customers and services in one statement when both are
+/// asked for, and one statement per other part, read at the same time.
 pub async fn case_list_rows<C: ConnectionTrait>(
     db: &C,
     principal: &Principal,
@@ -330,6 +342,34 @@ pub async fn case_list_rows<C: ConnectionTrait>(
     limit: u64,
     parts: CaseListParts,
 ) -> ApiResult<CaseListRows> {
+    if parts.customers && parts.services {
+        // The page with its customers and services in one statement.
+        let mut rows = case_page_query(principal, filter, after_id, limit)
+            .find_also_related(customer::Entity)
+            .find_also_related(service::Entity)
+            .all(db)
+            .await?;
+        let has_next = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let mut out = CaseListRows {
+            has_next,
+            ..CaseListRows::default()
+        };
+        for (case, customer, service) in rows {
+            if let Some(customer) = customer {
+                out.customers.insert(customer.id, customer);
+            }
+            if let Some(service) = service {
+                out.services.insert(service.id, service);
+            }
+            out.cases.push(case);
+        }
+        if parts.restrictions && !out.cases.is_empty() {
+            let ids: Vec<i64> = out.cases.iter().map(|c| c.id).collect();
+            out.restrictions = children_of::<restriction::Entity, _>(db, &ids).await?;
+        }
+        return Ok(out);
+    }
     let (cases, has_next) = case_page(db, principal, filter, after_id, limit).await?;
     if cases.is_empty() {
         return Ok(CaseListRows {
