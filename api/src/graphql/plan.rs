@@ -42,7 +42,7 @@ use crate::error::ApiResult;
 use crate::graphql::cases::{CaseFilter, CaseListArgs, MAX_PAGE, case_list_args};
 use crate::store::reads::{self, CaseListParts, CaseListRows};
 
-/// Most documents kept; past it, new documents are simply not planned.
+/// Most documents kept; past it the cache is emptied and documents are learnt again.
 const MAX_DOCUMENTS: usize = 256;
 
 /// Longest document text kept.
@@ -107,7 +107,9 @@ impl PlanCache {
             return;
         };
         if entries.len() >= MAX_DOCUMENTS && !entries.contains_key(query) {
-            return;
+            // Full: start again rather than refuse, so documents seen earlier (by anyone signed
+            // in) can never keep the intranet's own out; they are learnt again on their next use.
+            entries.clear();
         }
         let list = entries.entry(query.to_string()).or_default();
         match list.iter_mut().find(|(op, _)| op.as_deref() == operation) {
@@ -1039,6 +1041,31 @@ mod tests {
             plan.customer_categories,
             BTreeSet::from([Category::ContactDetails])
         );
+    }
+
+    #[test]
+    fn a_full_cache_starts_again() {
+        let cache = PlanCache::default();
+        let vars = async_graphql::Variables::default();
+        let doc = |i: usize| format!("query Q{i} {{ cases {{ nodes {{ id }} }} }}");
+        for i in 0..MAX_DOCUMENTS {
+            cache.learn(&doc(i), None, &vars);
+        }
+        assert!(cache.get(&doc(0), None).is_some());
+        cache.learn(&doc(MAX_DOCUMENTS), None, &vars);
+        assert!(cache.get(&doc(0), None).is_none(), "emptied when full");
+        assert!(matches!(
+            cache.get(&doc(MAX_DOCUMENTS), None).as_deref(),
+            Some(Cached::Plan {
+                validated_first: 50,
+                ..
+            })
+        ));
+        cache.learn("{ me { subject } }", None, &vars);
+        assert!(matches!(
+            cache.get("{ me { subject } }", None).as_deref(),
+            Some(Cached::Schema)
+        ));
     }
 
     #[test]
