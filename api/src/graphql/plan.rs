@@ -33,14 +33,14 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{InputType, Name, Value};
 use chrono::{DateTime, NaiveDate, Utc};
-use entities::{customer, restriction, service, upc_case};
+use entities::{customer, service, upc_case};
 
 use crate::access::{AccessLog, Category, SENSITIVE_FIELDS};
 use crate::authz::policy::{Verdict, verdict};
 use crate::domain::roles::Principal;
 use crate::error::ApiResult;
 use crate::graphql::cases::{CaseFilter, CaseListArgs, MAX_PAGE, case_list_args};
-use crate::store::reads::{self, CaseListParts, CaseListRows};
+use crate::store::reads::{self, CaseListParts, CaseListRows, RestrictionLine};
 
 /// Most documents kept; past it the cache is emptied and documents are learnt again.
 const MAX_DOCUMENTS: usize = 256;
@@ -550,7 +550,10 @@ impl<'a> Planner<'a> {
                 "permanent" => RestrictionField::Permanent,
                 "liftedOn" => RestrictionField::LiftedOn,
                 "version" => RestrictionField::Version,
-                "parameters" => RestrictionField::Parameters,
+                "parameters" => {
+                    self.parts.restriction_parameters = true;
+                    RestrictionField::Parameters
+                }
                 "liftedReason" => RestrictionField::LiftedReason,
                 _ => return None,
             };
@@ -947,7 +950,7 @@ fn write_case(
                     if n > 0 {
                         out.raw(",");
                     }
-                    write_restriction(out, restriction_fields, r);
+                    write_restriction(out, restriction_fields, r, rows);
                 }
                 out.raw("]");
             }
@@ -978,7 +981,12 @@ fn write_customer(out: &mut Json, fields: &[Item<CustomerField>], c: &customer::
     out.raw("}");
 }
 
-fn write_restriction(out: &mut Json, fields: &[Item<RestrictionField>], r: &restriction::Model) {
+fn write_restriction(
+    out: &mut Json,
+    fields: &[Item<RestrictionField>],
+    r: &RestrictionLine,
+    rows: &CaseListRows,
+) {
     out.raw("{");
     for (i, item) in fields.iter().enumerate() {
         out.key(i, &item.key);
@@ -993,11 +1001,11 @@ fn write_restriction(out: &mut Json, fields: &[Item<RestrictionField>], r: &rest
             RestrictionField::Permanent => out.bool(r.permanent),
             RestrictionField::LiftedOn => out.opt_date(r.lifted_on),
             RestrictionField::Version => out.int(r.version),
-            RestrictionField::Parameters => match serde_json::to_value(&r.parameters) {
-                Ok(value) => {
-                    let _ = serde_json::to_writer(&mut out.0, &value);
+            RestrictionField::Parameters => match rows.restriction_parameters.get(&r.id) {
+                Some(value) => {
+                    let _ = serde_json::to_writer(&mut out.0, value);
                 }
-                Err(_) => out.raw("null"),
+                None => out.raw("null"),
             },
             RestrictionField::LiftedReason => out.opt_str(r.lifted_reason.as_deref()),
         }

@@ -313,6 +313,90 @@ pub struct CaseListParts {
     pub services: bool,
     /// Each case's restrictions, oldest first.
     pub restrictions: bool,
+    /// The restrictions' details (`parameters`, JSON): read only when asked for, as whole rows.
+    pub restriction_parameters: bool,
+}
+
+/// A restriction as a planned case list shows it, without its details: the JSON column is the
+/// costly one to read, so it is read only when a plan selects it.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct RestrictionLine {
+    /// Row id.
+    pub id: i64,
+    /// The case.
+    pub case_id: i64,
+    /// Which of the seven kinds.
+    pub kind: entities::enums::RestrictionKind,
+    /// First day in force.
+    pub starts_on: NaiveDate,
+    /// Last day in force.
+    pub ends_on: Option<NaiveDate>,
+    /// Review due by.
+    pub review_due_on: NaiveDate,
+    /// In force, lifted or expired.
+    pub status: entities::enums::RestrictionStatus,
+    /// Made permanent.
+    pub permanent: bool,
+    /// Date lifted.
+    pub lifted_on: Option<NaiveDate>,
+    /// Why it was lifted.
+    pub lifted_reason: Option<String>,
+    /// Row version.
+    pub version: i64,
+}
+
+impl From<&restriction::Model> for RestrictionLine {
+    fn from(m: &restriction::Model) -> Self {
+        RestrictionLine {
+            id: m.id,
+            case_id: m.case_id,
+            kind: m.kind,
+            starts_on: m.starts_on,
+            ends_on: m.ends_on,
+            review_due_on: m.review_due_on,
+            status: m.status,
+            permanent: m.permanent,
+            lifted_on: m.lifted_on,
+            lifted_reason: m.lifted_reason.clone(),
+            version: m.version,
+        }
+    }
+}
+
+/// The restrictions of the cases `case_ids` without their details, in a case's order
+/// ([`CaseChild`]); every case has an entry.
+async fn restriction_lines<C: ConnectionTrait>(
+    db: &C,
+    case_ids: &[i64],
+) -> Result<HashMap<i64, Vec<RestrictionLine>>, DbErr> {
+    use restriction::Column as R;
+    let rows = restriction::Entity::find()
+        .select_only()
+        .columns([
+            R::Id,
+            R::CaseId,
+            R::Kind,
+            R::StartsOn,
+            R::EndsOn,
+            R::ReviewDueOn,
+            R::Status,
+            R::Permanent,
+            R::LiftedOn,
+            R::LiftedReason,
+            R::Version,
+        ])
+        .filter(R::CaseId.is_in(case_ids.to_vec()))
+        .order_by_asc(<restriction::Entity as CaseChild>::order_column().into_simple_expr())
+        .order_by_asc(R::Id)
+        .into_model::<RestrictionLine>()
+        .all(db)
+        .await?;
+    let mut out: HashMap<i64, Vec<RestrictionLine>> =
+        case_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        out.entry(row.case_id).or_default().push(row);
+    }
+    Ok(out)
 }
 
 /// A page of cases with the records a planned read asked for.
@@ -328,7 +412,9 @@ pub struct CaseListRows {
     pub services: HashMap<i64, service::Model>,
     /// Each case's restrictions, oldest first (when asked for; every case of the page has an
     /// entry).
-    pub restrictions: HashMap<i64, Vec<restriction::Model>>,
+    pub restrictions: HashMap<i64, Vec<RestrictionLine>>,
+    /// The restrictions' details by restriction id (when asked for), as the API shows them.
+    pub restriction_parameters: HashMap<i64, serde_json::Value>,
 }
 
 /// A page of the cases `principal` may see (as [`case_page`]) and the `parts` asked for: one
@@ -378,17 +464,35 @@ pub async fn case_list_rows<C: ConnectionTrait>(
     };
     let restrictions = async {
         if !parts.restrictions {
-            return Ok(HashMap::new());
+            return Ok((HashMap::new(), HashMap::new()));
         }
-        children_of::<restriction::Entity, _>(db, &case_ids).await
+        if !parts.restriction_parameters {
+            return Ok((restriction_lines(db, &case_ids).await?, HashMap::new()));
+        }
+        let mut parameters = HashMap::new();
+        let lines = children_of::<restriction::Entity, _>(db, &case_ids)
+            .await?
+            .into_iter()
+            .map(|(case, rows)| {
+                for m in &rows {
+                    if let Ok(value) = serde_json::to_value(&m.parameters) {
+                        parameters.insert(m.id, value);
+                    }
+                }
+                (case, rows.iter().map(RestrictionLine::from).collect())
+            })
+            .collect();
+        Ok((lines, parameters))
     };
-    let (customers, services, restrictions) = tokio::try_join!(customers, services, restrictions)?;
+    let (customers, services, (restrictions, restriction_parameters)) =
+        tokio::try_join!(customers, services, restrictions)?;
     Ok(CaseListRows {
         cases,
         has_next,
         customers,
         services,
         restrictions,
+        restriction_parameters,
     })
 }
 
