@@ -7,7 +7,7 @@ pub mod enums;
 pub mod prelude;
 pub mod restriction_parameters;
 
-pub mod access_record;
+pub mod access_read;
 pub mod appeal;
 pub mod audit_event;
 pub mod behaviour_report;

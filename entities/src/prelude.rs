@@ -7,7 +7,7 @@ pub use crate::restriction_parameters::{
     TimeLimits, Weekday,
 };
 
-pub use crate::access_record::Entity as AccessRecord;
+pub use crate::access_read::Entity as AccessRead;
 pub use crate::appeal::Entity as Appeal;
 pub use crate::audit_event::Entity as AuditEvent;
 pub use crate::behaviour_report::Entity as BehaviourReport;

@@ -77,7 +77,7 @@ async fn every_entity_reads_from_the_migrated_schema() {
     assert_readable!(db, read, NotificationRead);
     assert_readable!(db, read, HarassmentReferral);
     assert_readable!(db, read, HarassmentReferralCall);
-    assert_readable!(db, read, AccessRecord);
+    assert_readable!(db, read, AccessRead);
     assert_readable!(db, read, Disposal);
     assert_readable!(db, read, ScheduledRun);
     assert_readable!(db, read, Stage1WarningAdjustment);
@@ -151,9 +151,9 @@ async fn enum_checks_list_exactly_the_rust_values() {
         ("letter", "language", stored(Language::ALL)),
         ("report_job", "edition", stored(ReportEdition::ALL)),
         (
-            "access_record",
+            "access_read",
             "category",
-            stored(entities::access_record::AccessCategory::ALL),
+            stored(entities::access_read::AccessCategory::ALL),
         ),
         ("report_job", "status", stored(ReportJobStatus::ALL)),
         (

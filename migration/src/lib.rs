@@ -23,6 +23,7 @@ mod m20261206_000014_client_address;
 mod m20261206_000015_customers;
 mod m20261206_000016_adjustments;
 mod m20261206_000017_staff_directory;
+mod m20261206_000018_access_read;
 mod new_table;
 
 /// Runs the UPC schema migrations in order.
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_customers::Migration),
             Box::new(m20261206_000016_adjustments::Migration),
             Box::new(m20261206_000017_staff_directory::Migration),
+            Box::new(m20261206_000018_access_read::Migration),
         ]
     }
 }
@@ -62,7 +64,7 @@ pub(crate) fn migrations_before(name: &str) -> u32 {
         .expect("a migration of that name") as u32
 }
 
-/// Every table the migrations create, in creation order (parents before children).
+/// Every table the migrations leave, in creation order (parents before children).
 ///
 /// Dropping in reverse order never trips a foreign key.
 pub fn table_names() -> Vec<&'static str> {
@@ -70,11 +72,11 @@ pub fn table_names() -> Vec<&'static str> {
     names.extend_from_slice(m20261128_000002_lifecycle::TABLE_NAMES);
     names.extend_from_slice(m20261128_000004_notifications::TABLE_NAMES);
     names.extend_from_slice(m20261128_000006_health_and_safety::TABLE_NAMES);
-    names.extend_from_slice(m20261128_000008_access_record::TABLE_NAMES);
     names.extend_from_slice(m20261128_000011_retention::TABLE_NAMES);
     names.extend_from_slice(m20261206_000012_scheduler::TABLE_NAMES);
     names.extend_from_slice(m20261206_000016_adjustments::TABLE_NAMES);
     names.extend_from_slice(m20261206_000017_staff_directory::TABLE_NAMES);
+    names.extend_from_slice(m20261206_000018_access_read::TABLE_NAMES);
     names
 }
 

@@ -31,7 +31,7 @@ const ACCESS_CATEGORY: &[&str] = &[
 ];
 
 /// One sensitive read.
-fn access_record() -> NewTable {
+pub(crate) fn access_record() -> NewTable {
     NewTable::append_only("access_record")
         .col(timestamp_with_time_zone("occurred_at"))
         .col(string("actor_sub"))

@@ -10,8 +10,9 @@
 //!
 //! Recording is batched per HTTP request: the handler puts one [`AccessLog`] in the request data,
 //! resolvers note `(case, customer, category)` in it (deduplicated), and after the operations have
-//! run the handler hands everything to the [`AccessWriter`] ([`AccessLog::flush`]) and waits, so a
-//! page of 50 cases costs one statement, not 50.
+//! run the handler hands everything to the [`AccessWriter`] ([`AccessLog::flush`]) and waits. The
+//! records are stored one row per operation and category (`access_read`, listing the cases and
+//! customers), so a page of 50 cases costs one row, not 50.
 //!
 //! The writer commits the records of many requests together (group commit, see [`writer`]): one
 //! background task takes a request's rows, then every other request's already waiting (up to
@@ -38,7 +39,7 @@ use chrono::Utc;
 use entities::upc_case;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-pub use entities::access_record::AccessCategory as Category;
+pub use entities::access_read::AccessCategory as Category;
 pub use writer::AccessWriter;
 
 use crate::auth::Principal;
@@ -241,7 +242,8 @@ impl AccessLog {
         let roles: Vec<&str> = principal.roles.iter().map(|r| r.as_str()).collect();
         let roles = roles.join(",");
         let client_address = client.map(|a| a.to_string());
-        let mut rows: Vec<writer::Row> = Vec::with_capacity(reads.len());
+        // One row per operation and category, naming every case and customer read.
+        let mut groups: BTreeMap<(usize, Category), Vec<writer::Subject>> = BTreeMap::new();
         let mut seen = BTreeSet::new();
         for read in reads {
             let customer_id = read
@@ -251,24 +253,32 @@ impl AccessLog {
             if !seen.insert((read.operation, read.case_id, customer_id, read.category)) {
                 continue;
             }
+            groups
+                .entry((read.operation, read.category))
+                .or_default()
+                .push((read.case_id, customer_id));
+        }
+        let written = seen.len();
+        let mut rows: Vec<writer::Row> = Vec::with_capacity(groups.len());
+        for ((operation, category), records) in groups {
             let operation = labels
-                .get(read.operation)
+                .get(operation)
                 .cloned()
                 .unwrap_or_else(|| "unknown".to_string());
-            rows.push(writer::Row {
-                occurred_at: now,
-                actor_sub: principal.subject.clone(),
-                actor_name: principal.name.clone(),
-                actor_roles: roles.clone(),
-                request_id: request_id.to_string(),
-                client_address: client_address.clone(),
-                operation,
-                case_id: read.case_id,
-                customer_id,
-                category: read.category,
-            });
+            for chunk in records.chunks(entities::access_read::RECORDS_PER_ROW) {
+                rows.push(writer::Row {
+                    occurred_at: now,
+                    actor_sub: principal.subject.clone(),
+                    actor_name: principal.name.clone(),
+                    actor_roles: roles.clone(),
+                    request_id: request_id.to_string(),
+                    client_address: client_address.clone(),
+                    operation: operation.clone(),
+                    category,
+                    records: chunk.to_vec(),
+                });
+            }
         }
-        let written = rows.len();
         match writer.write(rows).await {
             Ok(()) => Ok(written),
             Err(e) => Err(failed(ApiError::internal(format!(

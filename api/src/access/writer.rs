@@ -13,7 +13,7 @@
 use std::panic::AssertUnwindSafe;
 
 use chrono::{DateTime, Utc};
-use entities::access_record;
+use entities::access_read::{self, Ids};
 use futures_util::FutureExt;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
@@ -24,8 +24,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::Category;
 use crate::metrics::Metrics;
 
-/// A batch stops taking more jobs once it holds this many rows (a job is never split, so one
-/// large request can carry a batch past it).
+/// A batch stops taking more jobs once it holds this many access records (a job is never split,
+/// so one large request can carry a batch past it).
 pub const MAX_BATCH_ROWS: usize = 5000;
 
 /// Most rows one SQLite `INSERT` carries (10 values each: well under SQLite's limit on bound
@@ -38,19 +38,18 @@ const QUEUE: usize = 4096;
 /// PostgreSQL: a whole batch in one statement whose text does not depend on the number of rows,
 /// so each connection prepares it once. The driver cannot bind an array holding `NULL`s, so each
 /// nullable column comes with an array saying which of its values are present.
-const INSERT_UNNEST: &str = "INSERT INTO access_record (occurred_at, actor_sub, actor_name, \
-    actor_roles, request_id, client_address, operation, case_id, customer_id, category) \
+const INSERT_UNNEST: &str = "INSERT INTO access_read (occurred_at, actor_sub, actor_name, \
+    actor_roles, request_id, client_address, operation, category, case_ids, customer_ids) \
     SELECT r.occurred_at, r.actor_sub, CASE WHEN r.has_actor_name THEN r.actor_name END, \
     r.actor_roles, r.request_id, CASE WHEN r.has_client_address THEN r.client_address END, \
-    r.operation, CASE WHEN r.has_case_id THEN r.case_id END, \
-    CASE WHEN r.has_customer_id THEN r.customer_id END, r.category \
+    r.operation, r.category, r.case_ids::jsonb, r.customer_ids::jsonb \
     FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::text[], \
-    $7::text[], $8::bool[], $9::text[], $10::int8[], $11::bool[], $12::int8[], $13::bool[], \
-    $14::text[]) AS r(occurred_at, actor_sub, actor_name, has_actor_name, actor_roles, \
-    request_id, client_address, has_client_address, operation, case_id, has_case_id, \
-    customer_id, has_customer_id, category)";
+    $7::text[], $8::bool[], $9::text[], $10::text[], $11::text[], $12::text[]) \
+    AS r(occurred_at, actor_sub, actor_name, has_actor_name, actor_roles, request_id, \
+    client_address, has_client_address, operation, category, case_ids, customer_ids)";
 
-/// One access record to write.
+/// One row to write: the access records of one operation of a request for one kind of
+/// information (at most [`access_read::RECORDS_PER_ROW`] of them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     /// When the request that read it was answered.
@@ -67,18 +66,35 @@ pub struct Row {
     pub client_address: Option<String>,
     /// The operation, `type:name`.
     pub operation: String,
-    /// The case read, if any.
-    pub case_id: Option<i64>,
-    /// The customer read about, if known.
-    pub customer_id: Option<i64>,
     /// What was read.
     pub category: Category,
+    /// One `(case, customer)` per record.
+    pub records: Vec<Subject>,
+}
+
+/// What one access record is about: the case read, if any, and the customer read about, if
+/// known.
+pub type Subject = (Option<i64>, Option<i64>);
+
+impl Row {
+    /// The case ids and the customer ids, as stored.
+    fn ids(&self) -> (Ids, Ids) {
+        let (cases, customers) = self.records.iter().copied().unzip();
+        (Ids(cases), Ids(customers))
+    }
 }
 
 /// One request's rows and where to send the outcome.
 struct Job {
     rows: Vec<Row>,
     done: oneshot::Sender<Result<(), DbErr>>,
+}
+
+impl Job {
+    /// How many access records the job's rows hold.
+    fn records(&self) -> usize {
+        self.rows.iter().map(|r| r.records.len()).sum()
+    }
 }
 
 /// Hands rows to the writer task. Cheap to clone; the task ends once every clone is gone (after
@@ -164,13 +180,13 @@ impl Runner {
     pub async fn run(mut self) {
         let mut batch = Vec::new();
         while let Some(first) = self.jobs.recv().await {
-            let mut rows = first.rows.len();
+            let mut records = first.records();
             batch.push(first);
-            while rows < MAX_BATCH_ROWS {
+            while records < MAX_BATCH_ROWS {
                 let Ok(job) = self.jobs.try_recv() else {
                     break;
                 };
-                rows += job.rows.len();
+                records += job.records();
                 batch.push(job);
             }
             self.write_batch(std::mem::take(&mut batch)).await;
@@ -181,7 +197,7 @@ impl Runner {
     async fn write_batch(&self, jobs: Vec<Job>) {
         let rows: Vec<&Row> = jobs.iter().flat_map(|j| &j.rows).collect();
         let combined = guarded(write_rows(&self.db, &rows)).await;
-        let written = rows.len();
+        let written = jobs.iter().map(Job::records).sum();
         drop(rows);
         match combined {
             Ok(()) => {
@@ -207,7 +223,7 @@ impl Runner {
                     let rows: Vec<&Row> = job.rows.iter().collect();
                     let alone = guarded(write_rows(&self.db, &rows)).await;
                     if alone.is_ok() {
-                        self.metrics.access_batch(1, rows.len());
+                        self.metrics.access_batch(1, job.records());
                     }
                     let _ = job.done.send(alone);
                 }
@@ -245,20 +261,23 @@ async fn write_rows(db: &DatabaseConnection, rows: &[&Row]) -> Result<(), DbErr>
 
 /// One multi-row `INSERT` (SQLite).
 async fn insert<C: ConnectionTrait>(db: &C, rows: &[&Row]) -> Result<(), DbErr> {
-    let models = rows.iter().map(|r| access_record::ActiveModel {
-        occurred_at: Set(r.occurred_at),
-        actor_sub: Set(r.actor_sub.clone()),
-        actor_name: Set(r.actor_name.clone()),
-        actor_roles: Set(r.actor_roles.clone()),
-        request_id: Set(r.request_id.clone()),
-        client_address: Set(r.client_address.clone()),
-        operation: Set(r.operation.clone()),
-        case_id: Set(r.case_id),
-        customer_id: Set(r.customer_id),
-        category: Set(r.category),
-        ..Default::default()
+    let models = rows.iter().map(|r| {
+        let (case_ids, customer_ids) = r.ids();
+        access_read::ActiveModel {
+            occurred_at: Set(r.occurred_at),
+            actor_sub: Set(r.actor_sub.clone()),
+            actor_name: Set(r.actor_name.clone()),
+            actor_roles: Set(r.actor_roles.clone()),
+            request_id: Set(r.request_id.clone()),
+            client_address: Set(r.client_address.clone()),
+            operation: Set(r.operation.clone()),
+            category: Set(r.category),
+            case_ids: Set(case_ids),
+            customer_ids: Set(customer_ids),
+            ..Default::default()
+        }
     });
-    access_record::Entity::insert_many(models)
+    access_read::Entity::insert_many(models)
         .exec_without_returning(db)
         .await
         .map(|_| ())
@@ -276,11 +295,9 @@ async fn write_unnest(db: &DatabaseConnection, rows: &[&Row]) -> Result<(), DbEr
     let mut client_address = Vec::with_capacity(n);
     let mut has_client_address = Vec::with_capacity(n);
     let mut operation = Vec::with_capacity(n);
-    let mut case_id = Vec::with_capacity(n);
-    let mut has_case_id = Vec::with_capacity(n);
-    let mut customer_id = Vec::with_capacity(n);
-    let mut has_customer_id = Vec::with_capacity(n);
     let mut category = Vec::with_capacity(n);
+    let mut case_ids = Vec::with_capacity(n);
+    let mut customer_ids = Vec::with_capacity(n);
     for r in rows {
         occurred_at.push(r.occurred_at);
         actor_sub.push(r.actor_sub.clone());
@@ -291,11 +308,10 @@ async fn write_unnest(db: &DatabaseConnection, rows: &[&Row]) -> Result<(), DbEr
         client_address.push(r.client_address.clone().unwrap_or_default());
         has_client_address.push(r.client_address.is_some());
         operation.push(r.operation.clone());
-        case_id.push(r.case_id.unwrap_or_default());
-        has_case_id.push(r.case_id.is_some());
-        customer_id.push(r.customer_id.unwrap_or_default());
-        has_customer_id.push(r.customer_id.is_some());
         category.push(r.category.as_str().to_string());
+        let (cases, customers) = r.ids();
+        case_ids.push(json_list(&cases));
+        customer_ids.push(json_list(&customers));
     }
     let values: Vec<Value> = vec![
         occurred_at.into(),
@@ -307,11 +323,9 @@ async fn write_unnest(db: &DatabaseConnection, rows: &[&Row]) -> Result<(), DbEr
         client_address.into(),
         has_client_address.into(),
         operation.into(),
-        case_id.into(),
-        has_case_id.into(),
-        customer_id.into(),
-        has_customer_id.into(),
         category.into(),
+        case_ids.into(),
+        customer_ids.into(),
     ];
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
@@ -322,11 +336,29 @@ async fn write_unnest(db: &DatabaseConnection, rows: &[&Row]) -> Result<(), DbEr
     .map(|_| ())
 }
 
+/// A list of ids as JSON text: `[1,null,3]`.
+fn json_list(ids: &Ids) -> String {
+    let mut out = String::with_capacity(2 + ids.0.len() * 8);
+    out.push('[');
+    for (i, id) in ids.0.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match id {
+            Some(id) => out.push_str(&id.to_string()),
+            None => out.push_str("null"),
+        }
+    }
+    out.push(']');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Settings;
     use sea_orm::{PaginatorTrait, QueryOrder};
+    use std::collections::BTreeSet;
 
     async fn database() -> (tempfile::TempDir, DatabaseConnection) {
         let dir = tempfile::tempdir().expect("temporary directory");
@@ -336,29 +368,39 @@ mod tests {
         (dir, db)
     }
 
+    /// A request's rows: `n` records of the case list, then one letter read.
     fn rows(request: &str, n: usize) -> Vec<Row> {
-        (0..n)
-            .map(|i| Row {
-                occurred_at: Utc::now(),
-                actor_sub: format!("reader-{request}"),
-                actor_name: (i % 2 == 0).then(|| "A Reader".to_string()),
-                actor_roles: "legal_services".into(),
-                request_id: request.into(),
-                client_address: None,
-                operation: "query:cases".into(),
-                case_id: Some(i as i64 + 1),
-                customer_id: (i % 3 != 0).then_some(100 + i as i64),
-                category: Category::CustomerIdentity,
-            })
-            .collect()
+        let row = |category, records| Row {
+            occurred_at: Utc::now(),
+            actor_sub: format!("reader-{request}"),
+            actor_name: n.is_multiple_of(2).then(|| "A Reader".to_string()),
+            actor_roles: "legal_services".into(),
+            request_id: request.into(),
+            client_address: None,
+            operation: "query:cases".into(),
+            category,
+            records,
+        };
+        let list: Vec<_> = (0..n.saturating_sub(1))
+            .map(|i| (Some(i as i64 + 1), (i % 3 != 0).then_some(100 + i as i64)))
+            .collect();
+        let mut out = Vec::new();
+        if !list.is_empty() {
+            out.push(row(Category::CustomerIdentity, list));
+        }
+        out.push(row(Category::Letter, vec![(None, Some(7))]));
+        out
     }
 
-    async fn written(db: &DatabaseConnection) -> Vec<access_record::Model> {
-        access_record::Entity::find()
-            .order_by_asc(access_record::Column::Id)
+    async fn written(db: &DatabaseConnection) -> Vec<access_read::Record> {
+        access_read::Entity::find()
+            .order_by_asc(access_read::Column::Id)
             .all(db)
             .await
             .expect("read access records")
+            .iter()
+            .flat_map(access_read::Model::records)
+            .collect()
     }
 
     #[tokio::test]
@@ -382,14 +424,24 @@ mod tests {
         );
         let all = written(&db).await;
         assert_eq!(all.len(), 35);
-        let first: Vec<Row> = rows("r0", 7);
-        for (model, row) in all.iter().zip(&first) {
-            assert_eq!(model.request_id, "r0");
-            assert_eq!(model.actor_name, row.actor_name);
-            assert_eq!(model.case_id, row.case_id);
-            assert_eq!(model.customer_id, row.customer_id);
-            assert_eq!(model.category, row.category);
+        let first: Vec<(Option<i64>, Option<i64>, Category)> = rows("r0", 7)
+            .iter()
+            .flat_map(|r| {
+                r.records
+                    .iter()
+                    .map(|&(case, customer)| (case, customer, r.category))
+            })
+            .collect();
+        assert_eq!(first.len(), 7);
+        for (record, (case, customer, category)) in all.iter().zip(&first) {
+            assert_eq!(record.request_id, "r0");
+            assert_eq!(record.actor_name, None);
+            assert_eq!(record.case_id, *case);
+            assert_eq!(record.customer_id, *customer);
+            assert_eq!(record.category, *category);
         }
+        let ids: BTreeSet<i64> = all.iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), 35, "every record has its own id");
         // Alone, a job is a batch of its own.
         writer.write(rows("r5", 2)).await.expect("written");
         assert_eq!(metrics.access_record_totals(), (2, 37));
@@ -405,7 +457,7 @@ mod tests {
     async fn a_failing_job_fails_alone() {
         let (_dir, db) = database().await;
         db.execute_unprepared(
-            "CREATE TRIGGER poison BEFORE INSERT ON access_record \
+            "CREATE TRIGGER poison BEFORE INSERT ON access_read \
              WHEN NEW.request_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
         )
         .await
@@ -453,7 +505,7 @@ mod tests {
             .await
             .expect_err("a stopped writer cannot succeed");
         assert_eq!(failed.operations.into_iter().collect::<Vec<_>>(), [0]);
-        assert_eq!(access_record::Entity::find().count(&db).await.ok(), Some(0));
+        assert_eq!(access_read::Entity::find().count(&db).await.ok(), Some(0));
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entities::{access_record, audit_event};
+use entities::{access_read, audit_event};
 use sea_orm::DatabaseConnection;
 
 use crate::access::Category;
@@ -127,8 +127,8 @@ pub struct AccessRecord {
     pub category: String,
 }
 
-impl From<access_record::Model> for AccessRecord {
-    fn from(m: access_record::Model) -> Self {
+impl From<access_read::Record> for AccessRecord {
+    fn from(m: access_read::Record) -> Self {
         AccessRecord {
             id: ID(m.id.to_string()),
             occurred_at: m.occurred_at,

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use entities::enums::{CaseStage, CaseStatus, Language, LetterKind};
 use entities::{
-    access_record, appeal, audit_event, behaviour_report, behaviour_report_type, breach,
+    access_read, appeal, audit_event, behaviour_report, behaviour_report_type, breach,
     call_termination, closure_day, customer, customer_member, determination, establishment,
     exclusion, exclusion_establishment, harassment_referral, harassment_referral_call, hs_incident,
     letter, letter_template, new_issue_consideration, police_referral, recording_request,
@@ -935,25 +935,58 @@ pub async fn audit_events<C: ConnectionTrait>(
     page_of::<audit_event::Entity, _>(db, cond, audit_event::Column::Id, limit).await
 }
 
-/// A page of access records, oldest first.
+/// A page of access records, oldest first: the records after `after_id` that match, at most
+/// `limit`, and whether more follow. Rows (one per request, operation and kind of information)
+/// are chosen by the filter, then their records are checked one by one: a row that names the
+/// case asked for can also hold other cases' records.
 pub async fn access_records<C: ConnectionTrait>(
     db: &C,
     filter: &TrailFilter,
     after_id: i64,
     limit: u64,
-) -> ApiResult<(Vec<access_record::Model>, bool)> {
-    let about = filter.customer.map(about::access_records_about);
-    let cond = filter.condition(
-        after_id,
-        TrailColumns {
-            id: access_record::Column::Id,
-            case: access_record::Column::CaseId,
-            actor: access_record::Column::ActorSub,
-            at: access_record::Column::OccurredAt,
-        },
-        about,
-    );
-    page_of::<access_record::Entity, _>(db, cond, access_record::Column::Id, limit).await
+) -> ApiResult<(Vec<access_read::Record>, bool)> {
+    let backend = db.get_database_backend();
+    let about = match filter.customer {
+        Some(customer) => Some(about::AccessAbout::of(db, customer).await?),
+        None => None,
+    };
+    let mut cond = Condition::all()
+        .add(access_read::Column::Id.gte(access_read::Record::row_of(Ord::max(after_id, 0))));
+    if let Some(case) = filter.case {
+        cond = cond.add(about::names(backend, about::IdList::Cases, case));
+    }
+    if let Some(about) = &about {
+        cond = cond.add(about.rows(backend));
+    }
+    if let Some(actor) = &filter.actor {
+        cond = cond.add(access_read::Column::ActorSub.eq(actor.clone()));
+    }
+    if let Some(from) = filter.from {
+        cond = cond.add(access_read::Column::OccurredAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        cond = cond.add(access_read::Column::OccurredAt.lte(to));
+    }
+    // Every row after the first holds at least one matching record (the first may hold only
+    // records at or before the cursor): `limit + 2` rows give `limit + 1` records if there are.
+    let rows = access_read::Entity::find()
+        .filter(cond)
+        .order_by_asc(access_read::Column::Id)
+        .limit(limit + 2)
+        .all(db)
+        .await?;
+    let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut records: Vec<access_read::Record> = rows
+        .iter()
+        .flat_map(access_read::Model::records)
+        .filter(|r| r.id > after_id)
+        .filter(|r| filter.case.is_none_or(|case| r.case_id == Some(case)))
+        .filter(|r| about.as_ref().is_none_or(|about| about.covers(r)))
+        .take(wanted.saturating_add(1))
+        .collect();
+    let has_next = records.len() > wanted;
+    records.truncate(wanted);
+    Ok((records, has_next))
 }
 
 /// The customer an audit event is about, when it says: the customer record itself, or a

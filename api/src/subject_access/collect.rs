@@ -8,12 +8,11 @@
 use std::collections::BTreeMap;
 
 use entities::{
-    access_record, appeal, audit_event, behaviour_report, behaviour_report_type, breach,
-    call_termination, contact, customer, customer_member, determination, exclusion,
-    exclusion_establishment, harassment_referral, harassment_referral_call, hs_incident, letter,
-    new_issue_consideration, notification, police_referral, reasonable_adjustment,
-    recording_request, representative, restriction, review, service, stage_1_warning,
-    stage_2_decision, upc_case,
+    appeal, audit_event, behaviour_report, behaviour_report_type, breach, call_termination,
+    contact, customer, customer_member, determination, exclusion, exclusion_establishment,
+    harassment_referral, harassment_referral_call, hs_incident, letter, new_issue_consideration,
+    notification, police_referral, reasonable_adjustment, recording_request, representative,
+    restriction, review, service, stage_1_warning, stage_2_decision, upc_case,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -303,9 +302,13 @@ pub async fn held<C: ConnectionTrait>(
     );
     of_cases!("notifications", notification);
 
-    let mut reads =
-        rows::<access_record::Entity, _>(db, about::access_records_about(customer_id)).await?;
-    reads.sort_by_key(|v| v["id"].as_i64());
+    let reads = about::AccessAbout::of(db, customer_id)
+        .await?
+        .records(db)
+        .await?
+        .iter()
+        .map(to_json)
+        .collect::<Result<Vec<_>, _>>()?;
     out.insert("access_records".into(), Value::Array(reads));
     let mut events =
         rows::<audit_event::Entity, _>(db, about::audit_events_about(db, customer_id).await?)

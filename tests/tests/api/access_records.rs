@@ -1,11 +1,11 @@
 //! Who looked (issue 7), through HTTP, on both databases: reads of sensitive fields write access
-//! records — a whole page of cases in one `INSERT` — naming the reader, the case, the customer
+//! records — a whole page of cases in one `INSERT` of one row per kind of information — naming the reader, the case, the customer
 //! and what was read; reads of nothing sensitive write none; a read whose reader cannot be
 //! recorded is not answered.
 
 use api::auth::Role;
-use entities::access_record::{self, AccessCategory};
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder};
+use entities::access_read::{AccessCategory, Record};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde_json::json;
 use tests::{TestApp, db_tests};
 
@@ -375,19 +375,12 @@ pub(crate) mod council {
 }
 
 /// Every access record, oldest first.
-async fn records(app: &TestApp) -> Vec<access_record::Model> {
-    access_record::Entity::find()
-        .order_by_asc(access_record::Column::Id)
-        .all(&app.db)
-        .await
-        .expect("read access records")
+async fn records(app: &TestApp) -> Vec<Record> {
+    tests::access_records(&app.db).await
 }
 
 async fn count(app: &TestApp) -> u64 {
-    access_record::Entity::find()
-        .count(&app.db)
-        .await
-        .expect("count access records")
+    records(app).await.len() as u64
 }
 
 const SENSITIVE_PAGE: &str = "query($n: Int) { cases(first: $n) { nodes { id reference \
@@ -419,13 +412,16 @@ db_tests! {
         assert_eq!(body["data"]["cases"]["nodes"].as_array().unwrap().len(), 50, "{body}");
         let all = records(&app).await;
         assert_eq!(all.len(), 5 * 3 + 50 * 3);
+        // Stored one row per request and kind of information: three for each page.
+        let rows = entities::access_read::Entity::find().count(&app.db).await.unwrap();
+        assert_eq!(rows, 2 * 3, "one row per request and kind");
 
         // As many statements for 50 cases as for 5: the page's, plus one INSERT.
         assert_eq!(five, fifty, "a list page costs one insert, not one per row");
         assert_eq!(five, plain5 + 1, "the reads cost exactly one statement");
 
         // Each record names the reader, the request, the case and its customer.
-        let page: Vec<&access_record::Model> = all[15..].iter().collect();
+        let page: Vec<&Record> = all[15..].iter().collect();
         let request = &page[0].request_id;
         assert!(page.iter().all(|r| &r.request_id == request && r.actor_sub == "reader-1"));
         assert!(page.iter().all(|r| r.actor_roles == "legal_services" && r.actor_name.as_deref() == Some("Test reader-1")));
@@ -545,14 +541,14 @@ db_tests! {
         let c = Council::new(&app).await;
         let case = c.new_case("Unrecorded Customer", HOU, "unrecorded").await;
         // Behind the API's back, the table of access records goes.
-        app.db.execute_unprepared("DROP TABLE access_record").await.unwrap();
+        app.db.execute_unprepared("DROP TABLE access_read").await.unwrap();
         let legal = app.token(Role::LegalServices, &[]);
         let body = app.graphql_as(&legal, "query($id: ID!) { case(id: $id) { customer { displayName } } }", json!({"id": case["id"]})).await;
         assert!(body["data"].is_null(), "the name must not be answered: {body}");
         assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR", "{body}");
         assert!(body["errors"][0]["extensions"]["correlationId"].is_string(), "{body}");
         assert!(!body.to_string().contains("Unrecorded Customer"));
-        assert!(!body.to_string().contains("access_record"), "no internals: {body}");
+        assert!(!body.to_string().contains("access_read"), "no internals: {body}");
         // What is not sensitive is still answered.
         let body = app.graphql_as(&legal, "query($id: ID!) { case(id: $id) { reference customer { id } } }", json!({"id": case["id"]})).await;
         assert!(body["errors"].is_null(), "{body}");
@@ -568,10 +564,8 @@ mod group_commit {
     use api::access::writer::Row;
     use api::auth::Role;
     use chrono::{TimeZone, Utc};
-    use entities::access_record::{self, AccessCategory};
-    use sea_orm::{
-        ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    };
+    use entities::access_read::{self, AccessCategory};
+    use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
     use serde_json::{Value, json};
     use tests::{Backend, TestApp, db_tests};
 
@@ -614,11 +608,7 @@ mod group_commit {
             .unwrap()
             .to_string();
         let body: Value = response.json().await.unwrap();
-        let recorded = access_record::Entity::find()
-            .filter(access_record::Column::RequestId.eq(id.as_str()))
-            .count(&db)
-            .await
-            .unwrap();
+        let recorded = tests::access_records_of(&db, &id).await.len() as u64;
         (id, body, recorded)
     }
 
@@ -671,7 +661,7 @@ mod group_commit {
             }
             assert_eq!(ids.len(), 40, "one request id per request");
 
-            let all = access_record::Entity::find().all(&app.db).await.unwrap();
+            let all = tests::access_records(&app.db).await;
             assert_eq!(all.len(), 40 * CASES, "no record written twice");
             let distinct: BTreeSet<_> = all.iter().map(|r| (r.request_id.clone(), r.case_id, r.category)).collect();
             assert_eq!(distinct.len(), all.len(), "no duplicates");
@@ -697,7 +687,7 @@ mod group_commit {
             match app.backend {
                 Backend::Sqlite => {
                     app.db.execute_unprepared(
-                        "CREATE TRIGGER test_poison BEFORE INSERT ON access_record \
+                        "CREATE TRIGGER test_poison BEFORE INSERT ON access_read \
                          WHEN NEW.actor_sub = 'poisoned-reader' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
                     ).await.unwrap();
                 }
@@ -708,7 +698,7 @@ mod group_commit {
                          RETURN NEW; END $$",
                     ).await.unwrap();
                     app.db.execute_unprepared(
-                        "CREATE TRIGGER test_poison BEFORE INSERT ON access_record \
+                        "CREATE TRIGGER test_poison BEFORE INSERT ON access_read \
                          FOR EACH ROW EXECUTE FUNCTION test_poison()",
                     ).await.unwrap();
                 }
@@ -727,7 +717,7 @@ mod group_commit {
                     assert_eq!(*recorded, 3, "request {id}");
                 }
             }
-            let all = access_record::Entity::find().all(&app.db).await.unwrap();
+            let all = tests::access_records(&app.db).await;
             assert_eq!(all.len(), 20 * 3);
             assert!(all.iter().all(|r| r.actor_sub != "poisoned-reader"));
         }
@@ -736,7 +726,8 @@ mod group_commit {
             let metrics = api::metrics::Metrics::new();
             let writer = api::access::AccessWriter::start(app.db.clone(), metrics.clone());
             let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 30, 15).unwrap();
-            // More rows than one SQLite INSERT carries, every combination of absent values.
+            // More rows than one SQLite INSERT carries, every combination of absent values, and
+            // rows of one record and of many.
             let rows: Vec<Row> = (0..1200i64).map(|i| Row {
                 occurred_at: at + chrono::Duration::seconds(i),
                 actor_sub: format!("sub-{i}"),
@@ -745,13 +736,13 @@ mod group_commit {
                 request_id: format!("req-{}", i / 100),
                 client_address: (i % 3 == 0).then(|| "2001:db8::1".to_string()),
                 operation: "query:cases".into(),
-                case_id: (i % 5 != 0).then_some(i),
-                customer_id: (i % 7 != 0).then_some(10_000 + i),
                 category: AccessCategory::ALL[i as usize % AccessCategory::ALL.len()],
+                records: (0..(i % 4)).map(|k| ((k % 5 != 0 || i % 2 == 0).then_some(i * 10 + k), (k % 3 != 1).then_some(10_000 + i + k))).chain([((i % 5 != 0).then_some(i), (i % 7 != 0).then_some(10_000 + i))]).collect(),
             }).collect();
+            let records: usize = rows.iter().map(|r| r.records.len()).sum();
             writer.write(rows.clone()).await.unwrap();
-            assert_eq!(metrics.access_record_totals(), (1, 1200));
-            let stored = access_record::Entity::find().order_by_asc(access_record::Column::Id).all(&app.db).await.unwrap();
+            assert_eq!(metrics.access_record_totals(), (1, records as u64));
+            let stored = access_read::Entity::find().order_by_asc(access_read::Column::Id).all(&app.db).await.unwrap();
             assert_eq!(stored.len(), rows.len());
             for (s, r) in stored.iter().zip(&rows) {
                 let back = Row {
@@ -762,15 +753,14 @@ mod group_commit {
                     request_id: s.request_id.clone(),
                     client_address: s.client_address.clone(),
                     operation: s.operation.clone(),
-                    case_id: s.case_id,
-                    customer_id: s.customer_id,
                     category: s.category,
+                    records: s.records().map(|x| (x.case_id, x.customer_id)).collect(),
                 };
                 assert_eq!(&back, r);
             }
             // Nothing to write is not a write.
             writer.write(Vec::new()).await.unwrap();
-            assert_eq!(metrics.access_record_totals(), (1, 1200));
+            assert_eq!(metrics.access_record_totals(), (1, records as u64));
         }
     }
 }

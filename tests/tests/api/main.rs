@@ -1,6 +1,7 @@
 //! Black-box tests of the API: one test binary, so the throwaway PostgreSQL cluster is started
 //! once per run and every test gets its own fresh database.
 
+mod access_migration;
 mod access_records;
 mod adjustments;
 mod alerts;

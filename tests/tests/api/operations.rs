@@ -5,7 +5,7 @@
 
 use api::auth::Role;
 use api::config::Settings;
-use entities::{access_record, audit_event};
+use entities::audit_event;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp};
@@ -182,7 +182,7 @@ operations_tests! {
         let legal = app.token(Role::LegalServices, &[]);
         let (request_id, body) = graphql_from(&app, &legal, "{ cases(first: 3) { nodes { customer { displayName } } } }", &[("x-forwarded-for", "198.51.100.7, 127.0.0.1")]).await;
         assert!(body["errors"].is_null(), "{body}");
-        let records = access_record::Entity::find().filter(access_record::Column::RequestId.eq(request_id)).all(&app.db).await.unwrap();
+        let records = tests::access_records_of(&app.db, &request_id).await;
         assert!(!records.is_empty(), "names were read");
         assert!(records.iter().all(|r| r.client_address.as_deref() == Some("198.51.100.7")), "{records:?}");
     }

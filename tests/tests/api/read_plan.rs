@@ -9,8 +9,6 @@
 //! which path answered.
 
 use api::auth::Role;
-use entities::access_record;
-use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 use tests::{TestApp, db_tests};
 
@@ -185,11 +183,7 @@ db_tests! {
         let query = "query { cases(first: 30) { nodes { id customer { displayName phone } } } }";
         let (_, planned) = twice(&app, &reader, query, json!({})).await;
         assert!(planned);
-        let rows = access_record::Entity::find()
-            .order_by_asc(access_record::Column::Id)
-            .all(&app.db)
-            .await
-            .expect("records");
+        let rows = tests::access_records(&app.db).await;
         let mut requests: Vec<&str> = rows.iter().map(|r| r.request_id.as_str()).collect();
         requests.dedup();
         assert_eq!(requests.len(), 2, "one batch of records per request");
@@ -209,7 +203,7 @@ db_tests! {
         // Nothing sensitive selected, nothing recorded, planned or not.
         let (_, planned) = twice(&app, &reader, "{ cases { nodes { id reference customer { id reference } } } }", json!({})).await;
         assert!(planned);
-        let after = access_record::Entity::find().all(&app.db).await.expect("records");
+        let after = tests::access_records(&app.db).await;
         assert_eq!(after.len(), rows.len());
     }
 

@@ -17,7 +17,7 @@ use api::reports::model::{
 };
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entities::enums::{DeciderRole, ReportEdition, ReportJobStatus};
-use entities::{access_record, audit_event, determination, report_artifact, report_job, service};
+use entities::{access_read, audit_event, determination, report_artifact, report_job, service};
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -1019,9 +1019,9 @@ db_tests! {
         assert!(!rows.iter().any(|r| r[0] == "determination" && r[1] == outside.to_string()));
         // Names were read: one access record per case, and the pull is in the audit trail.
         let cases: BTreeSet<&str> = expected.iter().map(|r| r[2].as_str()).collect();
-        let records = access_record::Entity::find().filter(access_record::Column::RequestId.eq(request_id.clone())).all(&app.db).await.unwrap();
+        let records = tests::access_records_of(&app.db, &request_id).await;
         assert_eq!(records.len(), cases.len());
-        assert!(records.iter().all(|r| r.category == access_record::AccessCategory::CustomerIdentity && r.operation == "http:GET /feeds/decisions" && r.customer_id.is_some()));
+        assert!(records.iter().all(|r| r.category == access_read::AccessCategory::CustomerIdentity && r.operation == "http:GET /feeds/decisions" && r.customer_id.is_some()));
         let event = audit_event::Entity::find().filter(audit_event::Column::RequestId.eq(request_id)).one(&app.db).await.unwrap().expect("an audit event");
         assert_eq!(event.action, "feed.download");
         assert_eq!(event.after.as_ref().unwrap()["rows"], expected.len());
@@ -1033,7 +1033,7 @@ db_tests! {
         assert_eq!(rows[0], header(DECISION_HEADER, false));
         let anonymous: Vec<Vec<String>> = expected.iter().map(|r| r[..r.len() - 1].to_vec()).collect();
         assert_eq!(&rows[1..], anonymous.as_slice());
-        assert_eq!(access_record::Entity::find().filter(access_record::Column::RequestId.eq(request_id)).count(&app.db).await.unwrap(), 0);
+        assert_eq!(tests::access_records_of(&app.db, &request_id).await.len(), 0);
     }
 
     async fn feed_cells_a_spreadsheet_would_execute_are_neutralised(app) {
