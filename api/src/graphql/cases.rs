@@ -175,45 +175,111 @@ async fn prefetch(
         recording_request,
     };
     let records = |field: &str| all || wants(field);
-    tokio::try_join!(
-        customers,
-        services,
-        reports,
-        children::<restriction::Entity>(loader, &ids, steps || records("restrictions")),
-        children::<appeal::Entity>(loader, &ids, steps || records("appeals")),
-        children::<stage_1_warning::Entity>(loader, &ids, steps || records("stage1Warnings")),
-        children::<review::Entity>(loader, &ids, steps || records("reviews")),
-        children::<determination::Entity>(loader, &ids, records("determinations")),
-        children::<stage_2_decision::Entity>(loader, &ids, records("stage2Decisions")),
-        children::<breach::Entity>(loader, &ids, records("breaches")),
-        children::<letter::Entity>(loader, &ids, records("letters")),
-        children::<new_issue_consideration::Entity>(
-            loader,
-            &ids,
-            records("newIssueConsiderations")
-        ),
-        children::<hs_incident::Entity>(loader, &ids, records("hsIncidents")),
-        children::<exclusion::Entity>(loader, &ids, records("exclusions")),
-        children::<police_referral::Entity>(loader, &ids, records("policeReferrals")),
-        children::<call_termination::Entity>(loader, &ids, records("callTerminations")),
-        children::<harassment_referral::Entity>(loader, &ids, records("harassmentReferrals")),
-        children::<recording_request::Entity>(loader, &ids, records("recordingRequests")),
-        children::<contact::Entity>(loader, &ids, wants("contacts")),
-    )?;
+    let mut kinds = Kinds::new(loader, &ids);
+    kinds.add::<restriction::Entity>(steps || records("restrictions"));
+    kinds.add::<appeal::Entity>(steps || records("appeals"));
+    kinds.add::<stage_1_warning::Entity>(steps || records("stage1Warnings"));
+    kinds.add::<review::Entity>(steps || records("reviews"));
+    kinds.add::<determination::Entity>(records("determinations"));
+    kinds.add::<stage_2_decision::Entity>(records("stage2Decisions"));
+    kinds.add::<breach::Entity>(records("breaches"));
+    kinds.add::<letter::Entity>(records("letters"));
+    kinds.add::<new_issue_consideration::Entity>(records("newIssueConsiderations"));
+    kinds.add::<hs_incident::Entity>(records("hsIncidents"));
+    kinds.add::<exclusion::Entity>(records("exclusions"));
+    kinds.add::<police_referral::Entity>(records("policeReferrals"));
+    kinds.add::<call_termination::Entity>(records("callTerminations"));
+    kinds.add::<harassment_referral::Entity>(records("harassmentReferrals"));
+    kinds.add::<recording_request::Entity>(records("recordingRequests"));
+    kinds.add::<contact::Entity>(wants("contacts"));
+    tokio::try_join!(customers, services, reports, kinds.load())?;
     Ok(())
 }
 
-/// One batch of `E` records for the cases `ids`, when `wanted`.
-async fn children<E>(loader: &CaseDataLoader, ids: &[i64], wanted: bool) -> ApiResult<()>
+/// Puts one kind's rows, decoded from [`reads::children_json`], in the loader's cache.
+type Feed = for<'x> fn(
+    &'x CaseDataLoader,
+    &'x [i64],
+    &'x str,
+) -> futures_util::future::BoxFuture<'x, ApiResult<()>>;
+
+/// The kinds of a case's records a selection needs, loaded together: on PostgreSQL in one
+/// statement (each kind a JSON array, fed to the loader's cache), elsewhere one batch per kind,
+/// all at once.
+struct Kinds<'a> {
+    loader: &'a CaseDataLoader,
+    ids: &'a [i64],
+    one_statement: bool,
+    /// PostgreSQL: each kind's column of the statement and what decodes it.
+    columns: Vec<(String, Feed)>,
+    /// Otherwise: each kind's batch.
+    batches: Vec<futures_util::future::BoxFuture<'a, ApiResult<()>>>,
+}
+
+impl<'a> Kinds<'a> {
+    fn new(loader: &'a CaseDataLoader, ids: &'a [i64]) -> Self {
+        let backend = sea_orm::ConnectionTrait::get_database_backend(loader.loader().db());
+        Self {
+            loader,
+            ids,
+            one_statement: backend == sea_orm::DbBackend::Postgres,
+            columns: Vec::new(),
+            batches: Vec::new(),
+        }
+    }
+
+    /// Load the `E` records of the cases, when `wanted`.
+    fn add<E>(&mut self, wanted: bool)
+    where
+        E: CaseChild,
+        E::Model: serde::de::DeserializeOwned + Send + Sync + Clone + 'static,
+    {
+        if !wanted {
+            return;
+        }
+        if self.one_statement {
+            self.columns
+                .push((reads::children_json_column::<E>(), |loader, ids, json| {
+                    Box::pin(feed::<E>(loader, ids, json))
+                }));
+        } else {
+            let (loader, ids) = (self.loader, self.ids);
+            self.batches.push(Box::pin(async move {
+                loader
+                    .load_many(ids.iter().map(|id| Of::<E>::case(*id)))
+                    .await?;
+                Ok(())
+            }));
+        }
+    }
+
+    async fn load(self) -> ApiResult<()> {
+        if !self.one_statement {
+            futures_util::future::try_join_all(self.batches).await?;
+            return Ok(());
+        }
+        let sql: Vec<String> = self.columns.iter().map(|(sql, _)| sql.clone()).collect();
+        let texts = reads::children_json(self.loader.loader().db(), self.ids, &sql).await?;
+        for ((_, feed), text) in self.columns.iter().zip(&texts) {
+            feed(self.loader, self.ids, text).await?;
+        }
+        Ok(())
+    }
+}
+
+/// [`Feed`] for `E`: every case gets an entry (empty when it has none), as a batch would give.
+async fn feed<E>(loader: &CaseDataLoader, ids: &[i64], json: &str) -> ApiResult<()>
 where
     E: CaseChild,
-    E::Model: Send + Sync + Clone + 'static,
+    E::Model: serde::de::DeserializeOwned + Send + Sync + Clone + 'static,
 {
-    if wanted {
-        loader
-            .load_many(ids.iter().map(|id| Of::<E>::case(*id)))
-            .await?;
-    }
+    let rows = reads::children_from_json::<E>(ids, json)?;
+    loader
+        .feed_many(
+            rows.into_iter()
+                .map(|(case, rows)| (Of::<E>::case(case), rows)),
+        )
+        .await;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ mod alerts;
 mod audit_chain;
 mod audit_queries;
 mod authorisation;
+mod case_detail;
 mod compose;
 mod customers;
 mod demo;
