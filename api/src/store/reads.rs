@@ -132,13 +132,20 @@ where
     Ok(out)
 }
 
+/// Where [`children_json_column`] leaves the match on the case id, which [`children_json`] fills
+/// in: `= $1` for one case, `= ANY($1)` for several. (With one case PostgreSQL settles on a
+/// generic plan for the prepared statement; with `ANY` of an array it estimates the generic plan
+/// dearer and plans the sixteen sub-selects afresh every time, which cost more than running
+/// them.)
+const CASE_MATCH: &str = "{case_match}";
+
 /// PostgreSQL: what [`children_of`] reads for `E`, as one column of [`children_json`]'s
 /// statement: the cases' rows as one JSON array of whole rows, in the same order.
 pub fn children_json_column<E: CaseChild>() -> String {
     use sea_orm::IdenStatic;
     format!(
         "(SELECT coalesce(json_agg(t ORDER BY t.\"{order}\", t.\"{id}\"), '[]')::text \
-         FROM \"{table}\" t WHERE t.\"{case}\" = ANY($1))",
+         FROM \"{table}\" t WHERE t.\"{case}\" {CASE_MATCH})",
         order = E::order_column().as_str(),
         id = E::id_column().as_str(),
         table = E::default().table_name(),
@@ -158,10 +165,14 @@ pub async fn children_json<C: ConnectionTrait>(
     if columns.is_empty() || case_ids.is_empty() {
         return Ok(vec!["[]".to_string(); columns.len()]);
     }
+    let (case_match, value): (&str, sea_orm::Value) = match case_ids {
+        [one] => ("= $1", (*one).into()),
+        many => ("= ANY($1)", many.to_vec().into()),
+    };
     let statement = sea_orm::Statement::from_sql_and_values(
         sea_orm::DbBackend::Postgres,
-        format!("SELECT {}", columns.join(", ")),
-        [case_ids.to_vec().into()],
+        format!("SELECT {}", columns.join(", ")).replace(CASE_MATCH, case_match),
+        [value],
     );
     let row = db
         .query_one_raw(statement)

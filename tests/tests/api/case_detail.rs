@@ -39,6 +39,14 @@ where
         .expect(table);
     let by_json = reads::children_from_json::<E>(ids, &texts[0]).expect(table);
     assert_eq!(by_json, by_column, "{table}");
+    // One case alone is a statement of its own (`= $1`, not `= ANY($1)`).
+    for id in ids {
+        let texts = reads::children_json(db, &[*id], &[reads::children_json_column::<E>()])
+            .await
+            .expect(table);
+        let one = reads::children_from_json::<E>(&[*id], &texts[0]).expect(table);
+        assert_eq!(one.get(id), by_column.get(id), "{table} of case {id}");
+    }
     by_column.values().map(Vec::len).sum()
 }
 
