@@ -244,4 +244,25 @@ async fn access_records_move_to_one_row_per_request_and_back_on_postgres() {
     };
     let db = Database::connect(url.as_str()).await.expect("connect");
     carried_over_and_back(&db).await;
+    // Up again: the rows naming a case or a customer are found by GIN indexes on the lists.
+    Migrator::up(&db, None).await.expect("up again");
+    let indexes = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'access_read' \
+             ORDER BY indexname",
+        ))
+        .await
+        .expect("indexes");
+    let defs: Vec<String> = indexes
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(1).expect("a definition"))
+        .collect();
+    for list in ["case_ids", "customer_ids"] {
+        assert!(
+            defs.iter()
+                .any(|d| d.contains("USING gin") && d.contains(&format!("({list} jsonb_path_ops)"))),
+            "no GIN index on {list}: {defs:#?}"
+        );
+    }
 }
