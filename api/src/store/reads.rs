@@ -394,7 +394,7 @@ pub struct CaseListParts {
 
 /// A restriction as a planned case list shows it, without its details: the JSON column is the
 /// costly one to read, so it is read only when a plan selects it.
-#[derive(Debug, Clone, sea_orm::FromQueryResult, serde::Deserialize)]
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
 pub struct RestrictionLine {
     /// Row id.
     pub id: i64,
@@ -492,11 +492,10 @@ pub struct CaseListRows {
     pub restriction_parameters: HashMap<i64, serde_json::Value>,
 }
 
-/// A page of the cases `principal` may see (as [`case_page`]) and the `parts` asked for,
-/// whatever the page's length: on PostgreSQL in one statement ([`case_list_rows_json`]);
-/// elsewhere one statement for the page and one per part, the parts read at the same time.
-/// (Joining the customers and services into the page's rows was measured slower on PostgreSQL:
-/// 822 against 941 pages a second; JSON arrays per part are not rows multiplied.)
+/// A page of the cases `principal` may see (as [`case_page`]) and the `parts` asked for: one
+/// statement for the page and one per part, the parts read at the same time, whatever the
+/// page's length. (Joining the customers and services into the page's statement was measured
+/// slower on PostgreSQL: 822 against 941 pages a second.)
 pub async fn case_list_rows<C: ConnectionTrait>(
     db: &C,
     principal: &Principal,
@@ -505,9 +504,6 @@ pub async fn case_list_rows<C: ConnectionTrait>(
     limit: u64,
     parts: CaseListParts,
 ) -> ApiResult<CaseListRows> {
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        return case_list_rows_json(db, principal, filter, after_id, limit, parts).await;
-    }
     let (cases, has_next) = case_page(db, principal, filter, after_id, limit).await?;
     if cases.is_empty() {
         return Ok(CaseListRows {
@@ -565,110 +561,6 @@ pub async fn case_list_rows<C: ConnectionTrait>(
     };
     let (customers, services, (restrictions, restriction_parameters)) =
         tokio::try_join!(customers, services, restrictions)?;
-    Ok(CaseListRows {
-        cases,
-        has_next,
-        customers,
-        services,
-        restrictions,
-        restriction_parameters,
-    })
-}
-
-/// PostgreSQL: [`case_list_rows`] in ONE statement, as PostGraphile answers a page: the page's
-/// statement as a common table expression, then the page and each part asked for as a JSON array
-/// of whole rows (restrictions without their details unless asked for), decoded into the same
-/// rows. (The parts of the extra row fetched to know whether more follow are read too, and
-/// never shown.)
-async fn case_list_rows_json<C: ConnectionTrait>(
-    db: &C,
-    principal: &Principal,
-    filter: CaseListFilter,
-    after_id: i64,
-    limit: u64,
-    parts: CaseListParts,
-) -> ApiResult<CaseListRows> {
-    use sea_orm::QueryTrait;
-    let page =
-        case_page_query(principal, filter, after_id, limit).build(sea_orm::DbBackend::Postgres);
-    let none = "'[]'";
-    let restriction_order = "ORDER BY r.created_at, r.id";
-    let customers = if parts.customers {
-        "(SELECT coalesce(json_agg(c ORDER BY c.id), '[]')::text FROM customer c \
-         WHERE c.id IN (SELECT customer_id FROM page))"
-    } else {
-        none
-    };
-    let services = if parts.services {
-        "(SELECT coalesce(json_agg(s ORDER BY s.id), '[]')::text FROM service s \
-         WHERE s.id IN (SELECT service_id FROM page))"
-    } else {
-        none
-    };
-    let restrictions = match (parts.restrictions, parts.restriction_parameters) {
-        (false, _) => none.to_string(),
-        (true, true) => format!(
-            "(SELECT coalesce(json_agg(r {restriction_order}), '[]')::text FROM restriction r \
-             WHERE r.case_id IN (SELECT id FROM page))"
-        ),
-        (true, false) => format!(
-            "(SELECT coalesce(json_agg(json_build_object('id', r.id, 'case_id', r.case_id, \
-             'kind', r.kind, 'starts_on', r.starts_on, 'ends_on', r.ends_on, \
-             'review_due_on', r.review_due_on, 'status', r.status, 'permanent', r.permanent, \
-             'lifted_on', r.lifted_on, 'lifted_reason', r.lifted_reason, 'version', r.version) \
-             {restriction_order}), '[]')::text FROM restriction r \
-             WHERE r.case_id IN (SELECT id FROM page))"
-        ),
-    };
-    let sql = format!(
-        "WITH page AS ({}) SELECT (SELECT coalesce(json_agg(p ORDER BY p.id), '[]')::text \
-         FROM page p), {customers}, {services}, {restrictions}",
-        page.sql
-    );
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            sql,
-            page.values.map(|v| v.0).unwrap_or_default(),
-        ))
-        .await?
-        .ok_or_else(|| ApiError::internal("the case list statement returned no row"))?;
-    let text = |i: usize| row.try_get_by_index::<String>(i);
-    fn decode<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> ApiResult<Vec<T>> {
-        serde_json::from_str(json)
-            .map_err(|e| ApiError::internal(format!("reading the case list's {what}: {e}")))
-    }
-    let mut cases: Vec<upc_case::Model> = decode("cases", &text(0)?)?;
-    let has_next = cases.len() as u64 > limit;
-    cases.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let customers = decode::<customer::Model>("customers", &text(1)?)?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let services = decode::<service::Model>("services", &text(2)?)?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let mut restrictions: HashMap<i64, Vec<RestrictionLine>> = HashMap::new();
-    let mut restriction_parameters = HashMap::new();
-    if parts.restrictions {
-        restrictions = cases.iter().map(|c| (c.id, Vec::new())).collect();
-        if parts.restriction_parameters {
-            for m in decode::<restriction::Model>("restrictions", &text(3)?)? {
-                if let Ok(value) = serde_json::to_value(&m.parameters) {
-                    restriction_parameters.insert(m.id, value);
-                }
-                restrictions
-                    .entry(m.case_id)
-                    .or_default()
-                    .push(RestrictionLine::from(&m));
-            }
-        } else {
-            for line in decode::<RestrictionLine>("restrictions", &text(3)?)? {
-                restrictions.entry(line.case_id).or_default().push(line);
-            }
-        }
-    }
     Ok(CaseListRows {
         cases,
         has_next,
