@@ -205,7 +205,8 @@ type Feed = for<'x> fn(
 
 /// The kinds of a case's records a selection needs, loaded together: on PostgreSQL in one
 /// statement (each kind a JSON array, fed to the loader's cache), elsewhere one batch per kind,
-/// all at once.
+/// all at once. A WebSocket connection's loader lives across operations and never answers from
+/// its cache, so it is never fed (what it was fed would only pile up): it loads batch by batch.
 struct Kinds<'a> {
     loader: &'a CaseDataLoader,
     ids: &'a [i64],
@@ -222,7 +223,7 @@ impl<'a> Kinds<'a> {
         Self {
             loader,
             ids,
-            one_statement: backend == sea_orm::DbBackend::Postgres,
+            one_statement: backend == sea_orm::DbBackend::Postgres && loader.loader().per_request(),
             columns: Vec::new(),
             batches: Vec::new(),
         }
