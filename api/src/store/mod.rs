@@ -11,6 +11,7 @@
 //! commit rolls everything back.
 
 mod apply;
+pub mod case_page;
 pub mod commands;
 pub mod facts;
 pub mod idempotency;

@@ -137,7 +137,7 @@ where
 /// generic plan for the prepared statement; with `ANY` of an array it estimates the generic plan
 /// dearer and plans the sixteen sub-selects afresh every time, which cost more than running
 /// them.)
-const CASE_MATCH: &str = "{case_match}";
+pub(crate) const CASE_MATCH: &str = "{case_match}";
 
 /// PostgreSQL: what [`children_of`] reads for `E`, as one column of [`children_json`]'s
 /// statement: the cases' rows as one JSON array of whole rows, in the same order.

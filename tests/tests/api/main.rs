@@ -9,6 +9,7 @@ mod audit_chain;
 mod audit_queries;
 mod authorisation;
 mod case_detail;
+mod case_page_plan;
 mod compose;
 mod customers;
 mod demo;

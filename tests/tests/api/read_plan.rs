@@ -13,12 +13,12 @@ use serde_json::{Value, json};
 use tests::{TestApp, db_tests};
 
 /// 100 customers, 150 cases in 3 services.
-fn small() -> api::seed::Scale {
+pub(crate) fn small() -> api::seed::Scale {
     api::seed::Scale::new(0.005).expect("a valid scale")
 }
 
 /// POST a document; the raw response body.
-async fn raw(app: &TestApp, token: &str, query: &str, variables: &Value) -> Vec<u8> {
+pub(crate) async fn raw(app: &TestApp, token: &str, query: &str, variables: &Value) -> Vec<u8> {
     let response = app
         .client
         .post(format!("{}/graphql", app.base_url))
@@ -32,7 +32,7 @@ async fn raw(app: &TestApp, token: &str, query: &str, variables: &Value) -> Vec<
 }
 
 /// How many operations each path has answered so far.
-async fn paths(app: &TestApp) -> (u64, u64) {
+pub(crate) async fn paths(app: &TestApp) -> (u64, u64) {
     let text = app.metrics().await.text().await.expect("metrics text");
     let read = |path: &str| {
         text.lines()
@@ -43,9 +43,26 @@ async fn paths(app: &TestApp) -> (u64, u64) {
     (read("planned"), read("schema"))
 }
 
-/// Send `query` twice; assert both bodies are identical and say whether the second was planned.
-async fn twice(app: &TestApp, token: &str, query: &str, variables: Value) -> (Value, bool) {
+/// Send `query` twice as a document text never sent before (a numbered comment is added), so
+/// the schema answers the first; assert both bodies are identical and say whether the second
+/// was planned.
+pub(crate) async fn twice(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> (Value, bool) {
+    static SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let query = &format!("{query}\n# sent {n}");
+    let (_, schema_before) = paths(app).await;
     let first = raw(app, token, query, &variables).await;
+    let (_, schema_after) = paths(app).await;
+    assert_eq!(
+        schema_after - schema_before,
+        1,
+        "the schema answers a new document"
+    );
     let (planned_before, _) = paths(app).await;
     let second = raw(app, token, query, &variables).await;
     let (planned_after, _) = paths(app).await;
