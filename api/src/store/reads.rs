@@ -394,7 +394,7 @@ pub struct CaseListParts {
 
 /// A restriction as a planned case list shows it, without its details: the JSON column is the
 /// costly one to read, so it is read only when a plan selects it.
-#[derive(Debug, Clone, sea_orm::FromQueryResult, serde::Deserialize)]
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
 pub struct RestrictionLine {
     /// Row id.
     pub id: i64,
@@ -504,9 +504,6 @@ pub async fn case_list_rows<C: ConnectionTrait>(
     limit: u64,
     parts: CaseListParts,
 ) -> ApiResult<CaseListRows> {
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        return case_list_rows_joined(db, principal, filter, after_id, limit, parts).await;
-    }
     let (cases, has_next) = case_page(db, principal, filter, after_id, limit).await?;
     if cases.is_empty() {
         return Ok(CaseListRows {
@@ -572,119 +569,6 @@ pub async fn case_list_rows<C: ConnectionTrait>(
         restrictions,
         restriction_parameters,
     })
-}
-
-/// PostgreSQL: [`case_list_rows`] in ONE statement. The page (the caller's row scope, as
-/// [`case_page`]) is a sub-select of at most `limit + 1` rows; each row is joined with its
-/// customer and service (plain columns, prefixed `cu_` and `sv_`) and carries its restrictions
-/// as a JSON array (without their details unless asked for). Every lookup is by primary key or
-/// `case_id` index from the page's rows, so the cost follows the page, not the tables.
-async fn case_list_rows_joined<C: ConnectionTrait>(
-    db: &C,
-    principal: &Principal,
-    filter: CaseListFilter,
-    after_id: i64,
-    limit: u64,
-    parts: CaseListParts,
-) -> ApiResult<CaseListRows> {
-    use sea_orm::{FromQueryResult, IdenStatic, Iterable, QueryTrait};
-    let page =
-        case_page_query(principal, filter, after_id, limit).build(sea_orm::DbBackend::Postgres);
-    let mut columns = vec!["p.*".to_string()];
-    let mut joins = String::new();
-    if parts.customers {
-        columns.extend(
-            customer::Column::iter().map(|c| format!("cu.\"{0}\" AS \"cu_{0}\"", c.as_str())),
-        );
-        joins.push_str(" LEFT JOIN \"customer\" cu ON cu.\"id\" = p.\"customer_id\"");
-    }
-    if parts.services {
-        columns.extend(
-            service::Column::iter().map(|c| format!("sv.\"{0}\" AS \"sv_{0}\"", c.as_str())),
-        );
-        joins.push_str(" LEFT JOIN \"service\" sv ON sv.\"id\" = p.\"service_id\"");
-    }
-    if parts.restrictions {
-        let row = if parts.restriction_parameters {
-            "r".to_string()
-        } else {
-            let fields: Vec<String> = [
-                "id",
-                "case_id",
-                "kind",
-                "starts_on",
-                "ends_on",
-                "review_due_on",
-                "status",
-                "permanent",
-                "lifted_on",
-                "lifted_reason",
-                "version",
-            ]
-            .iter()
-            .map(|f| format!("'{f}', r.\"{f}\""))
-            .collect();
-            format!("json_build_object({})", fields.join(", "))
-        };
-        columns.push(format!(
-            "(SELECT coalesce(json_agg({row} ORDER BY r.\"{order}\", r.\"id\"), '[]')::text \
-             FROM \"restriction\" r WHERE r.\"case_id\" = p.\"id\") AS \"restrictions_json\"",
-            order = <restriction::Entity as CaseChild>::order_column().as_str(),
-        ));
-    }
-    let sql = format!(
-        "SELECT {} FROM ({}) p{joins} ORDER BY p.\"id\"",
-        columns.join(", "),
-        page.sql
-    );
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            sql,
-            page.values.map(|v| v.0).unwrap_or_default(),
-        ))
-        .await?;
-    let has_next = rows.len() as u64 > limit;
-    let mut out = CaseListRows {
-        has_next,
-        ..CaseListRows::default()
-    };
-    for row in rows
-        .iter()
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-    {
-        let case = upc_case::Model::from_query_result(row, "")?;
-        if parts.customers
-            && let Some(c) = customer::Model::from_query_result_optional(row, "cu_")?
-        {
-            out.customers.insert(c.id, c);
-        }
-        if parts.services
-            && let Some(s) = service::Model::from_query_result_optional(row, "sv_")?
-        {
-            out.services.insert(s.id, s);
-        }
-        if parts.restrictions {
-            let json: String = row.try_get("", "restrictions_json")?;
-            let bad = |e: serde_json::Error| {
-                ApiError::internal(format!("reading a case's restrictions as JSON: {e}"))
-            };
-            let lines = if parts.restriction_parameters {
-                let models: Vec<restriction::Model> = serde_json::from_str(&json).map_err(bad)?;
-                for m in &models {
-                    if let Ok(value) = serde_json::to_value(&m.parameters) {
-                        out.restriction_parameters.insert(m.id, value);
-                    }
-                }
-                models.iter().map(RestrictionLine::from).collect()
-            } else {
-                serde_json::from_str(&json).map_err(bad)?
-            };
-            out.restrictions.insert(case.id, lines);
-        }
-        out.cases.push(case);
-    }
-    Ok(out)
 }
 
 /// The customers with a case `principal` may see (all for those who see every case), and
