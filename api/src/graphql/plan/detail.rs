@@ -6,7 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use async_graphql::{ID, Value};
 
-use super::json::{CaseView, Json, PageView, write_case};
+use super::answer::{CaseView, PageView, write_case};
+use super::json::Json;
 use super::select::{CaseField, Item, PageNeeds, Planner, Raw, children};
 use super::{ToSchema, database_error};
 use crate::access::{AccessLog, Category};

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use async_graphql::{InputType, Value};
 use entities::upc_case;
 
-use super::json::{CaseView, Json, write_case};
+use super::answer::{CaseView, write_case};
+use super::json::Json;
 use super::select::{CaseField, Item, Planner, Raw, children};
 use super::{ToSchema, database_error};
 use crate::access::{AccessLog, Category};

@@ -20,7 +20,8 @@
 //! - **who looked**: the sensitive fields selected are noted in the request's access log exactly
 //!   as the resolvers note them, and written before the response is sent;
 //! - **the answer** is written straight to JSON bytes in the selection's order, byte for byte
-//!   what the schema would have answered ([`json`]; tests compare the two on both databases).
+//!   what the schema would have answered ([`answer`], [`json`]; tests compare the two on both
+//!   databases).
 //!
 //! Anything a plan does not cover — another root field, a directive, a fragment on an interface,
 //! a field outside the plain columns a plan writes ([`select`]), an argument value it cannot
@@ -28,6 +29,7 @@
 //! schema, so the plan only ever answers what it answers identically. The
 //! `graphql_planned_reads` setting switches it off.
 
+mod answer;
 mod detail;
 mod json;
 mod list;
