@@ -84,6 +84,7 @@ impl App {
                 access,
                 db,
                 rate_limits: Arc::new(RateLimits::new(&settings.rate_limit)),
+                lifecycle: Arc::new(settings.lifecycle()),
                 settings: Arc::new(settings),
                 schema,
                 auth,

@@ -13,6 +13,7 @@ use crate::domain::values::{ContactId, CustomerId, EstablishmentId, StaffMemberI
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::ids::{id, parse_id, parse_opt_id};
 use crate::graphql::steps::{key, session};
+use crate::store::Session;
 
 /// What to check: may this customer contact this service this way, now or at a given time?
 #[derive(InputObject, serde::Serialize)]
@@ -58,6 +59,30 @@ pub struct ContactCheck {
     pub at: DateTime<Utc>,
     /// Each restriction or exclusion of this service in force at that time.
     pub findings: Vec<CheckFinding>,
+}
+
+/// The contact check `input` asks for, by `session`'s caller: the resolver's, and the planned
+/// read path's (`graphql::plan::contact`), so both take and refuse the same input the same way.
+pub(crate) async fn contact_check(
+    session: Session<'_>,
+    input: ContactCheckInput,
+) -> ApiResult<ContactCheck> {
+    let channel = choice("channel", &input.channel, ContactChannel::ALL)?;
+    let customer = parse_id::<CustomerId>("customerId", &input.customer_id)?;
+    let establishment =
+        parse_opt_id::<EstablishmentId>("establishmentId", input.establishment_id.as_ref())?;
+    let officer = parse_opt_id::<StaffMemberId>("officerStaffId", input.officer_staff_id.as_ref())?;
+    let (code, proposed, verdict) = session
+        .contact_check(
+            customer,
+            &input.service_code,
+            channel,
+            input.at,
+            officer,
+            establishment,
+        )
+        .await?;
+    Ok(check_view(verdict, code, proposed.at))
 }
 
 fn check_view(verdict: Verdict, service_code: String, at: DateTime<Utc>) -> ContactCheck {
@@ -228,23 +253,7 @@ impl DeskQuery {
         ctx: &Context<'_>,
         input: ContactCheckInput,
     ) -> ApiResult<ContactCheck> {
-        let channel = choice("channel", &input.channel, ContactChannel::ALL)?;
-        let customer = parse_id::<CustomerId>("customerId", &input.customer_id)?;
-        let establishment =
-            parse_opt_id::<EstablishmentId>("establishmentId", input.establishment_id.as_ref())?;
-        let officer =
-            parse_opt_id::<StaffMemberId>("officerStaffId", input.officer_staff_id.as_ref())?;
-        let (code, proposed, verdict) = session(ctx)?
-            .contact_check(
-                customer,
-                &input.service_code,
-                channel,
-                input.at,
-                officer,
-                establishment,
-            )
-            .await?;
-        Ok(check_view(verdict, code, proposed.at))
+        contact_check(session(ctx)?, input).await
     }
 
     /// Correspondence placed on file without reply (5.2) that no manager has read yet, oldest

@@ -209,6 +209,11 @@ pub async fn post(
     // records in one commit (issue 7, `crate::access::writer`).
     let access = crate::access::AccessLog::default();
     let planning = state.settings.graphql.planned_reads;
+    let caller = RequestContext {
+        principal: principal.clone(),
+        request_id: request_id.clone(),
+        client_address: client,
+    };
     for request in requests.into_vec() {
         let started = Instant::now();
         // A case list whose document has a plan is answered from it (`graphql::plan`).
@@ -226,7 +231,8 @@ pub async fn post(
             }) => match plan
                 .execute(
                     &state.db,
-                    &principal,
+                    &caller,
+                    &state.lifecycle,
                     &request.variables,
                     *validated_first,
                     &access,
@@ -282,11 +288,7 @@ pub async fn post(
                 report_author,
                 true,
             ))
-            .data(RequestContext {
-                principal: principal.clone(),
-                request_id: request_id.clone(),
-                client_address: client,
-            })
+            .data(caller.clone())
             .data(info.clone())
             .data(access.clone())
             .data(state.settings.subject_access_staff_names);

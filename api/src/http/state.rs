@@ -21,6 +21,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The settings the server started with.
     pub settings: Arc<Settings>,
+    /// The lifecycle settings drawn from them (as the schema has them), for planned reads.
+    pub lifecycle: Arc<crate::domain::lifecycle::LifecycleSettings>,
     /// The GraphQL schema.
     pub schema: ApiSchema,
     /// Verifies bearer tokens.

@@ -102,7 +102,7 @@ pub(super) fn write_case(out: &mut Json, fields: &[Item<CaseField>], view: &Case
 }
 
 /// A list of records, each an object of `leaves`.
-fn write_list<M>(out: &mut Json, leaves: &[Item<Leaf<M>>], rows: &[M]) {
+pub(super) fn write_list<M>(out: &mut Json, leaves: &[Item<Leaf<M>>], rows: &[M]) {
     out.raw("[");
     for (n, row) in rows.iter().enumerate() {
         if n > 0 {

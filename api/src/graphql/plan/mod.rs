@@ -30,6 +30,7 @@
 //! `graphql_planned_reads` setting switches it off.
 
 mod answer;
+mod contact;
 mod detail;
 mod json;
 mod list;
@@ -44,7 +45,9 @@ use async_graphql::{Name, Value};
 use self::json::Json;
 use self::select::{Planner, flatten};
 use crate::access::{AccessLog, Category};
+use crate::authz::RequestContext;
 use crate::authz::policy::{Verdict, verdict};
+use crate::domain::lifecycle::LifecycleSettings;
 use crate::domain::roles::Principal;
 
 /// Most documents kept; past it the cache is emptied and documents are learnt again.
@@ -149,9 +152,12 @@ enum Body {
     List(list::CaseListPlan),
     /// A case page (`case(id)`).
     Detail(detail::CasePagePlan),
+    /// A contact check (`contactCheck(input)`).
+    Contact(contact::ContactCheckPlan),
 }
 
-/// A planned query: `cases` or `case(id)` at its root, perhaps beside `__typename`.
+/// A planned query: `cases`, `case(id)` or `contactCheck(input)` at its root, perhaps beside
+/// `__typename`.
 #[derive(Debug)]
 pub struct Plan {
     /// The root's response keys in order; `true` for the planned field, `false` for
@@ -209,7 +215,7 @@ pub fn analyse(query: &str, operation: Option<&str>) -> Option<Plan> {
                 Planner::leaf(raw)?;
                 root.push((raw.key.clone(), false));
             }
-            "cases" | "case" if planned.is_none() && raw.sets.len() == 1 => {
+            "cases" | "case" | "contactCheck" if planned.is_none() && raw.sets.len() == 1 => {
                 planned = Some(raw);
                 root.push((raw.key.clone(), true));
             }
@@ -221,10 +227,10 @@ pub fn analyse(query: &str, operation: Option<&str>) -> Option<Plan> {
     for raw in &raws {
         planner.note("Query", raw);
     }
-    let body = if raw.name == "cases" {
-        Body::List(list::plan(&mut planner, raw)?)
-    } else {
-        Body::Detail(detail::plan(&mut planner, raw)?)
+    let body = match raw.name.as_str() {
+        "cases" => Body::List(list::plan(&mut planner, raw)?),
+        "case" => Body::Detail(detail::plan(&mut planner, raw)?),
+        _ => Body::Contact(contact::plan(&mut planner, raw)?),
     };
     Some(Plan {
         root,
@@ -285,8 +291,9 @@ impl Plan {
         let arguments = self.arguments(variables)?;
         match &self.body {
             Body::List(_) => list::arguments(&arguments).map(|args| args.limit),
-            // A case page costs the same whichever case it is.
+            // A case page costs the same whichever case it is; so does a contact check.
             Body::Detail(_) => detail::case_id(&arguments).map(|_| 1),
+            Body::Contact(_) => contact::input(&arguments).map(|_| 1),
         }
     }
 
@@ -297,11 +304,13 @@ impl Plan {
     pub async fn execute(
         &self,
         db: &sea_orm::DatabaseConnection,
-        principal: &Principal,
+        request: &RequestContext,
+        settings: &LifecycleSettings,
         variables: &async_graphql::Variables,
         validated_first: u64,
         access: &AccessLog,
     ) -> Result<Vec<u8>, ToSchema> {
+        let principal = &request.principal;
         let arguments = self.arguments(variables).ok_or(ToSchema(
             "arguments the resolver refuses or cannot be coerced",
         ))?;
@@ -330,6 +339,13 @@ impl Plan {
                 let id =
                     detail::case_id(&arguments).ok_or(ToSchema("an id the resolver refuses"))?;
                 plan.read(db, principal, id, &self.customer_categories, access)
+                    .await?
+                    .write(&mut data);
+            }
+            Body::Contact(plan) => {
+                let input =
+                    contact::input(&arguments).ok_or(ToSchema("input that cannot be coerced"))?;
+                plan.check(db, request, settings, input)
                     .await?
                     .write(&mut data);
             }
@@ -363,14 +379,14 @@ mod tests {
     fn list(plan: &Plan) -> &list::CaseListPlan {
         match &plan.body {
             Body::List(list) => list,
-            Body::Detail(_) => panic!("a case list was planned as a case page"),
+            _ => panic!("a case list was planned as something else"),
         }
     }
 
     fn page(plan: &Plan) -> &detail::CasePagePlan {
         match &plan.body {
             Body::Detail(page) => page,
-            Body::List(_) => panic!("a case page was planned as a case list"),
+            _ => panic!("a case page was planned as something else"),
         }
     }
 
@@ -438,6 +454,41 @@ mod tests {
             BTreeSet::from([Kind::Warning, Kind::Appeal, Kind::Restriction, Kind::Review])
         );
         assert!(self::page(&plan).parts.reports);
+    }
+
+    #[test]
+    fn the_contact_check_is_planned() {
+        let plan = analyse(
+            "query($input: ContactCheckInput!) { contactCheck(input: $input) { allowed \
+             findings { kind blocks instruction } } }",
+            None,
+        )
+        .expect("planned");
+        assert!(matches!(plan.body, Body::Contact(_)));
+        assert!(plan.reads.contains(&("Query", "contactCheck".to_string())));
+        assert!(
+            plan.reads
+                .contains(&("CheckFinding", "instruction".to_string()))
+        );
+        let vars = |input: serde_json::Value| {
+            async_graphql::Variables::from_json(serde_json::json!({ "input": input }))
+        };
+        let good =
+            vars(serde_json::json!({"customerId": "4", "serviceCode": "HOU", "channel": "fax"}));
+        assert_eq!(plan.validated_first(&good), Some(1));
+        let missing = vars(serde_json::json!({"customerId": "4", "channel": "fax"}));
+        assert_eq!(
+            plan.validated_first(&missing),
+            None,
+            "serviceCode is required"
+        );
+        for query in [
+            "{ contactCheck(input: {customerId: \"1\", serviceCode: \"H\", channel: \"fax\"}) { findings { kind(x: 1) } } }",
+            "{ contactCheck(input: {customerId: \"1\", serviceCode: \"H\", channel: \"fax\"}) { allowed } cases { nodes { id } } }",
+            "{ contactCheck(input: {customerId: \"1\", serviceCode: \"H\", channel: \"fax\"}) { nope } }",
+        ] {
+            assert!(analyse(query, None).is_none(), "{query}");
+        }
     }
 
     #[test]

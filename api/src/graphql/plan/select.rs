@@ -78,7 +78,7 @@ impl<M> std::fmt::Debug for Leaf<M> {
 /// A record type's plain fields: GraphQL name, and how the value is written from the row (as
 /// the type's `From<Model>` in `graphql::records` shows it). Fields not here (those resolved
 /// with more than the row) send the document to the schema.
-type Table<M> = &'static [(&'static str, fn(&mut Json, &M))];
+pub(super) type Table<M> = &'static [(&'static str, fn(&mut Json, &M))];
 
 const TIMELINE_ENTRY: Table<Entry> = &[
     ("at", |o, e| o.datetime(e.at)),
@@ -374,7 +374,7 @@ impl<'a> Planner<'a> {
     }
 
     /// A list of a case page's records of GraphQL type `type_name`, fields from `table`.
-    fn records<M>(
+    pub fn records<M>(
         &mut self,
         raw: &Raw<'a>,
         type_name: &'static str,
