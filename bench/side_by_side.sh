@@ -20,7 +20,8 @@
 #                               bench/side_by_side.sh             # build upc-api (release), run
 # Env: API_BIN (default: built here, $CARGO_TARGET_DIR/release/upc-api), BASE (/tmp/sbs), DUR (15),
 #      CONC (16), RUNS (3), WARMUP (5), WORKLOADS ("list detail contact"), SCALES ("1"; SCALE=N is
-#      the same as SCALES=N), DETAIL_CASES (50), CONTACT_TRIPLES (400), PGL_DIR
+#      the same as SCALES=N), DETAIL_CASES (50), CONTACT_TRIPLES (400), API_POOL (upc-api's
+#      PostgreSQL pool: empty = the server's default), PGL_DIR
 #      ($HOME/.cache/upc-perf-peer: npm postgraphile@5.1.5 + node@22)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +42,7 @@ fi
 BASE=${BASE:-/tmp/sbs}
 DUR=${DUR:-15}; CONC=${CONC:-16}; RUNS=${RUNS:-3}; WARMUP=${WARMUP:-5}
 SCALES=${SCALES:-${SCALE:-1}}; WORKLOADS=${WORKLOADS:-list detail contact}
-DETAIL_CASES=${DETAIL_CASES:-50}; CONTACT_TRIPLES=${CONTACT_TRIPLES:-400}
+DETAIL_CASES=${DETAIL_CASES:-50}; CONTACT_TRIPLES=${CONTACT_TRIPLES:-400}; API_POOL=${API_POOL:-}
 HOST=127.0.0.1
 HELPER=(python3 bench/side_by_side.py)
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -51,6 +52,7 @@ die() { log "ERROR: $*"; exit 1; }
 (( WARMUP >= 1 && WARMUP <= 30 )) || die "WARMUP must be 1..30"
 (( DETAIL_CASES >= 1 && DETAIL_CASES <= 500 )) || die "DETAIL_CASES must be 1..500"
 (( CONTACT_TRIPLES >= 1 && CONTACT_TRIPLES <= 5000 )) || die "CONTACT_TRIPLES must be 1..5000"
+[ -z "$API_POOL" ] || (( API_POOL >= 1 && API_POOL <= 90 )) || die "API_POOL must be 1..90"
 for w in $WORKLOADS; do case $w in list|detail|contact) ;; *) die "unknown workload '$w' (list, detail, contact)";; esac; done
 for s in $SCALES; do [[ $s =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "bad scale '$s'"; done
 [ -n "$WORKLOADS" ] && [ -n "$SCALES" ] || die "WORKLOADS and SCALES must not be empty"
@@ -111,10 +113,11 @@ start_scale() {
   rm -rf "$BASE/data"; mkdir -p "$BASE/data"
   APIPORT=$(free_port); GQLPORT=$(free_port)
   ENVV=(env -i PATH="$PATH" HOME="$HOME" UPC_DATABASE_URL="$DB_URL" UPC_DATA_DIR="$BASE/data" UPC_LOG=warn
-        UPC_RATE_LIMIT_PER_MINUTE=0 UPC_DB_MAX_CONNECTIONS=16 UPC_BIND=$HOST:$APIPORT UPC_METRICS_BIND=off)
+        UPC_RATE_LIMIT_PER_MINUTE=0 UPC_BIND=$HOST:$APIPORT UPC_METRICS_BIND=off)
+  [ -z "$API_POOL" ] || ENVV+=(UPC_DB_MAX_CONNECTIONS="$API_POOL")
   SECONDS=0
   timeout 3600 "${ENVV[@]}" "$API_BIN" seed --scale "$scale" >"$BASE/seed.$scale.log" 2>&1 || die "seed failed: $(tail -2 "$BASE/seed.$scale.log")"
-  log "seeded scale $scale in ${SECONDS}s: $(q "select count(*) from upc_case") cases"
+  log "seeded scale $scale in ${SECONDS}s: $(q "select count(*) from upc_case") cases; upc-api pool: ${API_POOL:-its default}"
   q "vacuum analyze" >/dev/null
   (exec "${ENVV[@]}" "$API_BIN" serve >"$BASE/api.$scale.log" 2>&1) & API_PID=$!
   for _ in $(seq 1 120); do curl -fs -o /dev/null "http://$HOST:$APIPORT/readyz" && break; kill -0 $API_PID 2>/dev/null || die "upc-api exited: $(tail -5 "$BASE/api.$scale.log")"; sleep 0.25; done

@@ -37,7 +37,7 @@ settings_table! {
     "database_url" => "UPC_DATABASE_URL", "sqlite://<data_dir>/upc.sqlite", "Database: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`.";
     "bind" => "UPC_BIND", "127.0.0.1:8080", "Address and port the API listens on.";
     "run_migrations" => "UPC_RUN_MIGRATIONS", "true", "Apply pending migrations at start-up (set false when a separate step migrates).";
-    "db_max_connections" => "UPC_DB_MAX_CONNECTIONS", "10", "PostgreSQL pool size (SQLite always uses one writer connection).";
+    "db_max_connections" => "UPC_DB_MAX_CONNECTIONS", "2 × CPUs, 4 to 20", "PostgreSQL pool size: twice the CPUs the API may use, at least 4 and at most 20 (SQLite always uses one writer connection). More connections than the database can run at once only add contention (`docs/performance.md`).";
     "db_connect_timeout_seconds" => "UPC_DB_CONNECT_TIMEOUT_SECONDS", "5", "How long to wait for a database connection.";
     "log" => "UPC_LOG", "info,sea_orm_migration=warn", "Log filter (tracing `EnvFilter` syntax, e.g. `info,sqlx=warn`).";
     "log_format" => "UPC_LOG_FORMAT", "text", "`text` for people, `json` for log collectors.";
@@ -384,7 +384,8 @@ impl Settings {
                 "must be a month from 1 to 12",
             ));
         }
-        let db_max_connections = number(raw, "db_max_connections")?.unwrap_or(10);
+        let db_max_connections =
+            number(raw, "db_max_connections")?.unwrap_or_else(default_db_max_connections);
         if db_max_connections == 0 {
             return Err(invalid(raw, "db_max_connections", "must be at least 1"));
         }
@@ -963,6 +964,17 @@ fn string(raw: &BTreeMap<&'static str, Raw>, key: &str) -> Result<Option<String>
     }
 }
 
+/// The PostgreSQL pool when none is set: twice the CPUs this process may use
+/// (`available_parallelism`, which honours CPU quotas), from 4 to 20. On a machine the API shares
+/// with PostgreSQL, connections beyond what the cores can run add only switching: measured on 2
+/// cores, 4 connections served a quarter more contact checks than 16, with a lower p99.
+pub fn default_db_max_connections() -> u32 {
+    let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    u32::try_from(cpus.saturating_mul(2))
+        .unwrap_or(u32::MAX)
+        .clamp(4, 20)
+}
+
 fn number<T: TryFrom<i64> + std::str::FromStr>(
     raw: &BTreeMap<&'static str, Raw>,
     key: &str,
@@ -1032,6 +1044,18 @@ mod tests {
         assert!(s.is_sqlite());
         let e = Settings::embedded("/tmp/x");
         assert_eq!(e.database_url, "sqlite:///tmp/x/upc.sqlite");
+    }
+
+    #[test]
+    fn default_pool_is_twice_the_cpus_from_4_to_20() {
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let expected = u32::try_from(cpus * 2).unwrap().clamp(4, 20);
+        let s = Settings::from_vars(vars(&[])).unwrap();
+        assert_eq!(s.db_max_connections, expected);
+        assert!((4..=20).contains(&s.db_max_connections));
+        let s = Settings::from_vars(vars(&[("UPC_DB_MAX_CONNECTIONS", "16")])).unwrap();
+        assert_eq!(s.db_max_connections, 16);
+        assert!(Settings::from_vars(vars(&[("UPC_DB_MAX_CONNECTIONS", "0")])).is_err());
     }
 
     #[test]
