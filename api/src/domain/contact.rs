@@ -40,7 +40,7 @@ pub struct Proposed {
 }
 
 /// An exclusion from premises made for Health & Safety (section 3), with its establishments.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PremisesExclusion {
     /// The exclusion.
     pub exclusion: exclusion::Model,
@@ -374,7 +374,7 @@ pub fn acts_for(actor: &Principal, roles: &[Role], code: &str) -> bool {
 /// service only (5.4; lifted ones matter for a check in the past), the customer's exclusions
 /// from premises with their establishments, the times of their earlier inbound contacts with
 /// the service (for time limits), and the names the findings use.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CheckFacts {
     /// The customer's cases in the service, as stored, when a contact is logged (a breached
     /// exclusion flags its case); a check alone needs none.

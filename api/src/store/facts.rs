@@ -484,26 +484,139 @@ pub async fn check_facts<C: ConnectionTrait>(
         .order_by_asc(exclusion::Column::Id)
         .all(db)
         .await?;
-    let mut premises: HashMap<i64, Vec<i64>> = HashMap::new();
-    if !exclusions.is_empty() {
-        for row in exclusion_establishment::Entity::find()
+    let premises: Vec<(i64, i64)> = if exclusions.is_empty() {
+        Vec::new()
+    } else {
+        exclusion_establishment::Entity::find()
+            .select_only()
+            .columns([
+                exclusion_establishment::Column::ExclusionId,
+                exclusion_establishment::Column::EstablishmentId,
+            ])
             .filter(
                 exclusion_establishment::Column::ExclusionId
                     .is_in(exclusions.iter().map(|e| e.id).collect::<Vec<_>>()),
             )
+            .order_by_asc(exclusion_establishment::Column::ExclusionId)
+            .order_by_asc(exclusion_establishment::Column::EstablishmentId)
+            .into_tuple()
             .all(db)
             .await?
-        {
-            premises
-                .entry(row.exclusion_id)
-                .or_default()
-                .push(row.establishment_id);
-        }
+    };
+    more_check_facts(
+        db,
+        service_id,
+        customer_id,
+        proposed.at,
+        restrictions,
+        exclusions,
+        premises,
+    )
+    .await
+}
+
+/// PostgreSQL: the service, the customer's case ids there, their restrictions in the service,
+/// their exclusions and those exclusions' premises (`(exclusion, establishment)` pairs), as
+/// JSON texts in one row; no row when no service has the code.
+const CHECK_FACTS_SQL: &str = "\
+WITH s AS (SELECT * FROM service WHERE code = $1), \
+c AS (SELECT id FROM upc_case WHERE customer_id = $2 AND service_id = (SELECT id FROM s)), \
+x AS (SELECT * FROM exclusion WHERE case_id IN (SELECT id FROM c)) \
+SELECT row_to_json(s)::text, \
+(SELECT coalesce(json_agg(r ORDER BY r.id), '[]')::text FROM restriction r \
+ WHERE r.case_id IN (SELECT id FROM c) AND r.service_id = s.id AND r.status <> $3), \
+(SELECT coalesce(json_agg(x ORDER BY x.id), '[]')::text FROM x), \
+(SELECT coalesce(json_agg(json_build_array(p.exclusion_id, p.establishment_id) \
+ ORDER BY p.exclusion_id, p.establishment_id), '[]')::text \
+ FROM exclusion_establishment p WHERE p.exclusion_id IN (SELECT id FROM x)) \
+FROM s";
+
+/// The service with the code `code` (as [`service_by_code`], the same error when there is none)
+/// and what decides a contact check there for `customer_id` at `at` (as [`check_facts`]). On
+/// PostgreSQL the service, the customer's cases there, their restrictions, exclusions and the
+/// exclusions' premises are ONE statement, then the inbound contacts and the names only when
+/// the restrictions and exclusions call for them: a check is made at the front desk while the
+/// customer waits, and every statement is a round trip. Elsewhere [`service_by_code`] then
+/// [`check_facts`].
+pub async fn service_and_check_facts<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+    customer_id: i64,
+    at: DateTime<Utc>,
+) -> ApiResult<(service::Model, CheckFacts)> {
+    use sea_orm::{DbBackend, Statement};
+    if db.get_database_backend() != DbBackend::Postgres {
+        let service = service_by_code(db, code).await?;
+        let proposed = Proposed {
+            channel: entities::enums::ContactChannel::ALL[0],
+            at,
+            officer: None,
+            establishment_id: None,
+        };
+        let facts = check_facts(db, service.id, customer_id, &proposed).await?;
+        return Ok((service, facts));
+    }
+    let code = code.trim();
+    let statement = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        CHECK_FACTS_SQL,
+        [
+            code.into(),
+            customer_id.into(),
+            RestrictionStatus::Expired.as_str().into(),
+        ],
+    );
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Err(ApiError::bad_input(
+            "serviceCode",
+            format!("no service with code {code}"),
+        ));
+    };
+    let text = |i: usize| row.try_get_by_index::<String>(i);
+    let service: service::Model = from_json("service", &text(0)?)?;
+    let restrictions: Vec<restriction::Model> = from_json("restriction", &text(1)?)?;
+    let exclusions: Vec<exclusion::Model> = from_json("exclusion", &text(2)?)?;
+    let premises: Vec<(i64, i64)> = from_json("exclusion_establishment", &text(3)?)?;
+    let facts = more_check_facts(
+        db,
+        service.id,
+        customer_id,
+        at,
+        restrictions,
+        exclusions,
+        premises,
+    )
+    .await?;
+    Ok((service, facts))
+}
+
+/// Rows of `table` from PostgreSQL's JSON (`row_to_json`, `json_agg`).
+fn from_json<T: serde::de::DeserializeOwned>(table: &str, json: &str) -> Result<T, DbErr> {
+    serde_json::from_str(json).map_err(|e| DbErr::Custom(format!("reading {table} as JSON: {e}")))
+}
+
+/// The rest of a check's facts once its restrictions, exclusions and premises are read: the
+/// inbound contacts within the longest time limit before `at`, and the names the findings use.
+async fn more_check_facts<C: ConnectionTrait>(
+    db: &C,
+    service_id: i64,
+    customer_id: i64,
+    at: DateTime<Utc>,
+    restrictions: Vec<restriction::Model>,
+    exclusions: Vec<exclusion::Model>,
+    premises: Vec<(i64, i64)>,
+) -> ApiResult<CheckFacts> {
+    let mut by_exclusion: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (exclusion_id, establishment_id) in premises {
+        by_exclusion
+            .entry(exclusion_id)
+            .or_default()
+            .push(establishment_id);
     }
     let exclusions: Vec<PremisesExclusion> = exclusions
         .into_iter()
         .map(|e| PremisesExclusion {
-            establishment_ids: premises.remove(&e.id).unwrap_or_default(),
+            establishment_ids: by_exclusion.remove(&e.id).unwrap_or_default(),
             exclusion: e,
         })
         .collect();
@@ -523,10 +636,9 @@ pub async fn check_facts<C: ConnectionTrait>(
                 .filter(contact::Column::CustomerId.eq(customer_id))
                 .filter(contact::Column::ServiceId.eq(service_id))
                 .filter(contact::Column::Direction.eq(ContactDirection::Inbound))
-                .filter(
-                    contact::Column::OccurredAt.gt(proposed.at - Duration::days(i64::from(days))),
-                )
-                .filter(contact::Column::OccurredAt.lte(proposed.at))
+                .filter(contact::Column::OccurredAt.gt(at - Duration::days(i64::from(days))))
+                .filter(contact::Column::OccurredAt.lte(at))
+                .order_by_asc(contact::Column::OccurredAt)
                 .into_tuple()
                 .all(db)
                 .await?

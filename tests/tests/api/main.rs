@@ -11,6 +11,7 @@ mod authorisation;
 mod case_detail;
 mod case_page_plan;
 mod compose;
+mod contact_check_facts;
 mod contact_check_plan;
 mod customers;
 mod demo;

@@ -39,7 +39,11 @@ impl<C: Database> Session<'_, C> {
         officer: Option<StaffMemberId>,
         establishment: Option<EstablishmentId>,
     ) -> ApiResult<(String, Proposed, Verdict)> {
-        let service = facts::service_by_code(self.db, service_code).await?;
+        let at = at.unwrap_or(self.now);
+        // The service and the check's facts are read together (one statement on PostgreSQL);
+        // nothing of them is shown unless the caller works in the service.
+        let (service, check) =
+            facts::service_and_check_facts(self.db, service_code, customer.get(), at).await?;
         if !acts_for(self.actor(), SERVICE_STAFF, &service.code) {
             return Err(DomainError::Forbidden(format!(
                 "you do not work in {}: check contact with your own services",
@@ -49,11 +53,10 @@ impl<C: Database> Session<'_, C> {
         }
         let proposed = Proposed {
             channel,
-            at: at.unwrap_or(self.now),
+            at,
             officer: facts::officer(self.db, officer).await?,
             establishment_id: establishment.map(|e| e.get()),
         };
-        let check = facts::check_facts(self.db, service.id, customer.get(), &proposed).await?;
         let verdict = check.check(&proposed);
         Ok((service.code, proposed, verdict))
     }

@@ -1,0 +1,112 @@
+//! Issue 18: a contact check reads its facts — the service, the customer's cases there, their
+//! restrictions, exclusions and premises — in one statement on PostgreSQL
+//! (`facts::service_and_check_facts`); logging a contact still reads them one by one
+//! (`facts::check_facts`). Both must give the same facts for every case of the seeded data set
+//! (restrictions of every kind, time limits with earlier inbound contacts, named officers and
+//! premises) and for a customer excluded from premises (section 3), at times before, during
+//! and after the restrictions; an unknown service is the same error both ways.
+
+use api::domain::contact::Proposed;
+use api::store::facts;
+use chrono::{Duration, Utc};
+use entities::enums::ContactChannel;
+use entities::{contact, service, upc_case};
+use sea_orm::{EntityTrait, QueryOrder};
+use tests::db_tests;
+
+use crate::access_records::council::*;
+use crate::read_plan::small;
+
+fn proposed(at: chrono::DateTime<Utc>) -> Proposed {
+    Proposed {
+        channel: ContactChannel::Telephone,
+        at,
+        officer: None,
+        establishment_id: None,
+    }
+}
+
+/// The facts both ways for `customer_id` in the service `code` at `at`: equal, or the test fails.
+async fn same_facts(
+    db: &sea_orm::DatabaseConnection,
+    code: &str,
+    customer_id: i64,
+    at: chrono::DateTime<Utc>,
+) -> api::domain::contact::CheckFacts {
+    let (service, together) = facts::service_and_check_facts(db, code, customer_id, at)
+        .await
+        .expect("facts in one statement");
+    assert_eq!(
+        service,
+        facts::service_by_code(db, code).await.expect("the service")
+    );
+    let one_by_one = facts::check_facts(db, service.id, customer_id, &proposed(at))
+        .await
+        .expect("facts one by one");
+    assert_eq!(
+        together, one_by_one,
+        "customer {customer_id} in {code} at {at}"
+    );
+    together
+}
+
+db_tests! {
+    async fn seeded_check_facts_are_the_same_in_one_statement(app) {
+        api::seed::seed(&app.db, small(), 9).await.expect("seeded");
+        let services: Vec<service::Model> = service::Entity::find().all(&app.db).await.expect("services");
+        let code = |id: i64| services.iter().find(|s| s.id == id).expect("a service").code.clone();
+        let cases = upc_case::Entity::find().order_by_asc(upc_case::Column::Id).all(&app.db).await.expect("cases");
+        assert!(cases.len() > 50, "{} cases", cases.len());
+        let (mut restrictions, mut inbound, mut named, mut checks) = (0, 0, 0, 0);
+        for (n, case) in cases.iter().enumerate() {
+            // The case's own service, and (every fifth case) another one where the customer
+            // may have no case at all.
+            let mut services_checked = vec![case.service_id];
+            if n % 5 == 0 {
+                services_checked.push(services[n % services.len()].id);
+            }
+            for service_id in services_checked {
+                for at in [case.opened_at - Duration::days(1), case.opened_at + Duration::days(200), Utc::now()] {
+                    let f = same_facts(&app.db, &code(service_id), case.customer_id, at).await;
+                    checks += 1;
+                    restrictions += f.restrictions.len();
+                    inbound += f.inbound.len();
+                    named += f.names.staff.len() + f.names.teams.len() + f.names.establishments.len();
+                }
+            }
+        }
+        // Just after each contact the data set holds, so time limits find earlier contacts.
+        for contact in contact::Entity::find().order_by_asc(contact::Column::Id).all(&app.db).await.expect("contacts") {
+            let f = same_facts(&app.db, &code(contact.service_id), contact.customer_id, contact.occurred_at + Duration::hours(1)).await;
+            checks += 1;
+            restrictions += f.restrictions.len();
+            inbound += f.inbound.len();
+        }
+        assert!(restrictions > 0 && inbound > 0 && named > 0,
+            "{checks} checks: {restrictions} restrictions, {inbound} inbound contacts, {named} names");
+    }
+
+    async fn exclusions_from_premises_are_the_same_in_one_statement(app) {
+        let c = Council::new(&app).await;
+        let made = c.everything_about("Excluded Customer", "FACTS").await;
+        let free = c.new_case("Unrestricted Customer", HOU, "FACTS-FREE").await;
+        let customer: i64 = made.customer_id.parse().expect("a customer id");
+        let free_customer: i64 = free["customer"]["id"].as_str().expect("an id").parse().expect("a customer id");
+        let mut exclusions = 0;
+        let mut premises = 0;
+        for code in [HOU, OTH] {
+            for who in [customer, free_customer, 999_999] {
+                for at in [Utc::now() - Duration::days(30), Utc::now() + Duration::hours(1), Utc::now() + Duration::days(60)] {
+                    let f = same_facts(&app.db, code, who, at).await;
+                    exclusions += f.exclusions.len();
+                    premises += f.exclusions.iter().map(|x| x.establishment_ids.len()).sum::<usize>();
+                }
+            }
+        }
+        assert!(exclusions > 0 && premises > 0, "{exclusions} exclusions, {premises} premises");
+        // No service with the code: the same error both ways.
+        let err = facts::service_and_check_facts(&app.db, "NOPE", customer, Utc::now()).await.expect_err("no service");
+        let by_code = facts::service_by_code(&app.db, "NOPE").await.expect_err("no service");
+        assert_eq!(format!("{err:?}"), format!("{by_code:?}"));
+    }
+}
