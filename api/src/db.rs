@@ -51,6 +51,9 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// How long a pooled connection may lie idle before it is tested on being lent again.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Open the configured database, creating the embedded SQLite file and its directory if needed.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbSetupError> {
     let url = settings.database_url.clone();
@@ -59,6 +62,13 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbSetupE
     options
         .connect_timeout(Duration::from_secs(settings.db_connect_timeout_seconds))
         .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_seconds))
+        // The pool tests a connection with a round trip to the database before lending it only
+        // when it has lain idle (a restarted server, a proxy or firewall that dropped it): by
+        // default every statement would pay that round trip, and a contact check or a page of
+        // cases runs several. A connection lent and released a moment ago is known to work (the
+        // pool tests it on release too); should it fail all the same, the request's error is
+        // told from the database's absence as any failure is (`DbHealth`, 503).
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false);
     if settings.is_sqlite() {
         if let Some(dir) = sqlite_parent_dir(&url) {
