@@ -2,8 +2,10 @@
 //!
 //! Every migration is written with the sea-query builder, never dialect SQL, so the same
 //! migration runs on SQLite (development, tests) and PostgreSQL (production).
-//! The one exception is triggers, which have no portable form: the audit chain's
-//! (`m20261128_000007_audit_chain`) are raw SQL per backend.
+//! The exceptions have no portable form: triggers (the audit chain's,
+//! `m20261128_000007_audit_chain`, are raw SQL per backend) and PostgreSQL's GIN indexes on the
+//! access records' id lists and their settings (`m20261206_000018_access_read`,
+//! `m20261206_000019_access_read_pending_list`).
 
 pub use sea_orm_migration::prelude::*;
 
@@ -24,6 +26,7 @@ mod m20261206_000015_customers;
 mod m20261206_000016_adjustments;
 mod m20261206_000017_staff_directory;
 mod m20261206_000018_access_read;
+mod m20261206_000019_access_read_pending_list;
 mod new_table;
 
 /// Runs the UPC schema migrations in order.
@@ -50,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_adjustments::Migration),
             Box::new(m20261206_000017_staff_directory::Migration),
             Box::new(m20261206_000018_access_read::Migration),
+            Box::new(m20261206_000019_access_read_pending_list::Migration),
         ]
     }
 }
