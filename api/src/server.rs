@@ -17,8 +17,8 @@ use crate::config::Settings;
 use crate::db::{self, DbSetupError};
 use crate::graphql::build_schema;
 use crate::http::DbHealth;
-pub use crate::http::state::AppState;
 use crate::http::state::request_error;
+pub use crate::http::state::{AppState, Shared};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimits;
 
@@ -80,7 +80,7 @@ impl App {
         );
         let access = crate::access::AccessWriter::start(db.clone(), metrics.clone());
         Self {
-            state: AppState {
+            state: AppState::new(Shared {
                 access,
                 db,
                 rate_limits: Arc::new(RateLimits::new(&settings.rate_limit)),
@@ -92,7 +92,7 @@ impl App {
                 db_health: Arc::new(DbHealth::default()),
                 sign_ins: Arc::default(),
                 plans: Arc::default(),
-            },
+            }),
             alerts: None,
         }
     }

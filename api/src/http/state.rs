@@ -14,9 +14,30 @@ use crate::graphql::ApiSchema;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimits;
 
-/// What every request handler shares.
+/// What every request handler shares: one handle on [`Shared`], so that the clone each
+/// request and middleware takes is one reference count, not one per part (measured: the
+/// contact check spent about 1% of the API's time cloning and dropping the parts, each an
+/// atomic count shared between the cores).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// The state made of `shared`.
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     /// The database pool.
     pub db: DatabaseConnection,
     /// The settings the server started with.
