@@ -15,6 +15,7 @@ pub mod case_page;
 pub mod commands;
 pub mod facts;
 pub mod idempotency;
+pub mod list_pg;
 pub mod reads;
 pub mod tables;
 

@@ -324,9 +324,30 @@ pub async fn case_page<C: ConnectionTrait>(
     after_id: i64,
     limit: u64,
 ) -> ApiResult<(Vec<upc_case::Model>, bool)> {
-    let mut rows = case_page_query(principal, filter, after_id, limit)
-        .all(db)
-        .await?;
+    let reads = ListReads::for_backend(db);
+    case_page_read(db, principal, filter, after_id, limit, reads).await
+}
+
+/// [`case_page`], reading its rows as `reads` says.
+async fn case_page_read<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    filter: CaseListFilter,
+    after_id: i64,
+    limit: u64,
+    reads: ListReads,
+) -> ApiResult<(Vec<upc_case::Model>, bool)> {
+    let query = case_page_query(principal, filter, after_id, limit);
+    let mut rows = if reads == ListReads::ByPosition {
+        use sea_orm::QueryTrait;
+        db.query_all_raw(query.build(sea_orm::DbBackend::Postgres))
+            .await?
+            .iter()
+            .map(super::list_pg::case_at)
+            .collect::<Result<Vec<_>, DbErr>>()?
+    } else {
+        query.all(db).await?
+    };
     let has_next = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok((rows, has_next))
@@ -394,7 +415,7 @@ pub struct CaseListParts {
 
 /// A restriction as a planned case list shows it, without its details: the JSON column is the
 /// costly one to read, so it is read only when a plan selects it.
-#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::FromQueryResult)]
 pub struct RestrictionLine {
     /// Row id.
     pub id: i64,
@@ -474,8 +495,29 @@ async fn restriction_lines<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// How the case list reads its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListReads {
+    /// SeaORM's statements (`IN (...)` lists), rows decoded by column name: SQLite, and
+    /// PostgreSQL when a test compares both ways.
+    ByName,
+    /// PostgreSQL only: fixed statements with the ids as one array, rows decoded by position
+    /// ([`super::list_pg`]).
+    ByPosition,
+}
+
+impl ListReads {
+    /// [`ListReads::ByPosition`] on PostgreSQL, [`ListReads::ByName`] elsewhere.
+    pub fn for_backend<C: ConnectionTrait>(db: &C) -> Self {
+        match db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => ListReads::ByPosition,
+            _ => ListReads::ByName,
+        }
+    }
+}
+
 /// A page of cases with the records a planned read asked for.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct CaseListRows {
     /// The page, by id.
     pub cases: Vec<upc_case::Model>,
@@ -504,7 +546,21 @@ pub async fn case_list_rows<C: ConnectionTrait>(
     limit: u64,
     parts: CaseListParts,
 ) -> ApiResult<CaseListRows> {
-    let (cases, has_next) = case_page(db, principal, filter, after_id, limit).await?;
+    let reads = ListReads::for_backend(db);
+    case_list_rows_read(db, principal, filter, after_id, limit, parts, reads).await
+}
+
+/// [`case_list_rows`], reading the rows as `reads` says (the tests compare both ways).
+pub async fn case_list_rows_read<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    filter: CaseListFilter,
+    after_id: i64,
+    limit: u64,
+    parts: CaseListParts,
+    reads: ListReads,
+) -> ApiResult<CaseListRows> {
+    let (cases, has_next) = case_page_read(db, principal, filter, after_id, limit, reads).await?;
     if cases.is_empty() {
         return Ok(CaseListRows {
             cases,
@@ -521,27 +577,42 @@ pub async fn case_list_rows<C: ConnectionTrait>(
     let case_ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
     let customer_ids = ids(|c| c.customer_id);
     let service_ids = ids(|c| c.service_id);
+    let pg = reads == ListReads::ByPosition;
     let customers = async {
         if !parts.customers {
             return Ok(HashMap::new());
         }
-        by_id::<customer::Entity, _>(db, customer::Column::Id, &customer_ids)
-            .await
-            .map(|rows| rows.into_iter().map(|r| (r.id, r)).collect())
+        let rows = if pg {
+            super::list_pg::customers(db, &customer_ids).await?
+        } else {
+            by_id::<customer::Entity, _>(db, customer::Column::Id, &customer_ids).await?
+        };
+        Ok::<_, DbErr>(rows.into_iter().map(|r| (r.id, r)).collect())
     };
     let services = async {
         if !parts.services {
             return Ok(HashMap::new());
         }
-        by_id::<service::Entity, _>(db, service::Column::Id, &service_ids)
-            .await
-            .map(|rows| rows.into_iter().map(|r| (r.id, r)).collect())
+        let rows = if pg {
+            super::list_pg::services(db, &service_ids).await?
+        } else {
+            by_id::<service::Entity, _>(db, service::Column::Id, &service_ids).await?
+        };
+        Ok::<_, DbErr>(rows.into_iter().map(|r| (r.id, r)).collect())
     };
     let restrictions = async {
         if !parts.restrictions {
             return Ok((HashMap::new(), HashMap::new()));
         }
         if !parts.restriction_parameters {
+            if pg {
+                let mut out: HashMap<i64, Vec<RestrictionLine>> =
+                    case_ids.iter().map(|id| (*id, Vec::new())).collect();
+                for row in super::list_pg::restriction_lines(db, &case_ids).await? {
+                    out.entry(row.case_id).or_default().push(row);
+                }
+                return Ok((out, HashMap::new()));
+            }
             return Ok((restriction_lines(db, &case_ids).await?, HashMap::new()));
         }
         let mut parameters = HashMap::new();

@@ -23,6 +23,7 @@ mod foundation;
 mod hardening;
 mod lifecycle;
 mod lifecycle_props;
+mod list_rows_pg;
 mod operations;
 mod performance;
 mod queries;
