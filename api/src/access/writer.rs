@@ -123,8 +123,12 @@ pub struct Runner {
 impl AccessWriter {
     /// A writer over `db` and its task, started on the current Tokio runtime (so call this from
     /// within one). Batches are counted in `metrics`.
+    ///
+    /// On PostgreSQL the task writes on a connection of its own, outside `db`'s pool
+    /// ([`own_connection`]).
     pub fn start(db: DatabaseConnection, metrics: Metrics) -> Self {
-        let (writer, runner) = Self::new(db, metrics);
+        let (writer, mut runner) = Self::new(db, metrics);
+        runner.db = own_connection(&runner.db, &runner.metrics);
         tokio::spawn(runner.run());
         writer
     }
@@ -173,6 +177,38 @@ impl AccessWriter {
             .map_err(|_| DbErr::Custom("the access record writer has stopped".into()))?;
         Ok(outcome)
     }
+}
+
+/// PostgreSQL: a pool of one connection for the writer, with `db`'s connection settings (the
+/// same database, user and statement timeout), tested before use only after lying idle as
+/// `db`'s are ([`crate::db::PING_IF_IDLE_FOR`]); its statements are counted in `metrics` as
+/// `db`'s are. Sharing `db`'s pool, each batch waited in line for a connection behind the
+/// requests' reads — which are themselves waiting for the batch to commit their records — and
+/// with four connections and a case list reading three statements at once the machine stood
+/// partly idle. SQLite keeps `db`: it has one writer at a time anyway.
+fn own_connection(db: &DatabaseConnection, metrics: &Metrics) -> DatabaseConnection {
+    use sea_orm::sqlx::postgres::PgPoolOptions;
+    if db.get_database_backend() != DbBackend::Postgres {
+        return db.clone();
+    }
+    let shared = db.get_postgres_connection_pool();
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(shared.options().get_acquire_timeout())
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= crate::db::PING_IF_IDLE_FOR {
+                    sea_orm::sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect_lazy_with((*shared.connect_options()).clone());
+    let mut own = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+    metrics.count_statements(&mut own);
+    own
 }
 
 impl Runner {

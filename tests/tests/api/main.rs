@@ -3,6 +3,7 @@
 
 mod access_migration;
 mod access_records;
+mod access_writer_pool;
 mod adjustments;
 mod alerts;
 mod audit_chain;
