@@ -15,7 +15,7 @@ use sea_orm::sqlx::postgres::{PgRow, Postgres};
 use sea_orm::sqlx::{Decode, Row};
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, DbErr, QueryResult, Statement};
 
-use super::reads::RestrictionLine;
+use super::restriction_line::RestrictionLine;
 
 /// The customer's columns, in the order [`customer_at`] reads them.
 const CUSTOMERS: &str = "SELECT id, reference, kind, display_name, address, email, phone, \

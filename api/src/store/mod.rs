@@ -17,6 +17,7 @@ pub mod facts;
 pub mod idempotency;
 pub mod list_pg;
 pub mod reads;
+mod restriction_line;
 pub mod tables;
 
 use chrono::{DateTime, Utc};
