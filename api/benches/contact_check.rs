@@ -96,7 +96,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 true,
             ))
             .data(RequestContext {
-                principal: principal.clone(),
+                principal: principal.clone().into(),
                 request_id: format!("bench-{i}"),
                 client_address: None,
             });

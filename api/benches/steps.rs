@@ -59,7 +59,7 @@ impl Bench {
                 true,
             ))
             .data(RequestContext {
-                principal: person(role),
+                principal: person(role).into(),
                 request_id: format!("bench-{}", self.n),
                 client_address: None,
             });

@@ -208,7 +208,8 @@ impl Person {
                     .map(|s| s.to_string())
                     .collect::<BTreeSet<_>>(),
                 services_from_directory: false,
-            },
+            }
+            .into(),
             request_id: "demo-data".into(),
         }
     }

@@ -49,6 +49,9 @@ struct VerificationKey {
 #[derive(Default)]
 struct KeyCache {
     keys: HashMap<String, Arc<VerificationKey>>,
+    /// How many times `keys` has been replaced: a token verified with one generation is
+    /// verified again under another (`super::verified`).
+    generation: u64,
     /// When a refresh on an unknown key id was last attempted (successful or not);
     /// `None` before the first. The start-up load does not count, so a key rotated
     /// just after start is picked up at once.
@@ -170,6 +173,14 @@ impl JwksVerifier {
         token::verify(token, &key.key, validation)
     }
 
+    /// The key set's generation: it changes whenever the keys are replaced.
+    pub(crate) fn generation(&self) -> u64 {
+        self.cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .generation
+    }
+
     fn cached(&self, kid: &str) -> Option<Arc<VerificationKey>> {
         let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
         cache.keys.get(kid).cloned()
@@ -214,10 +225,9 @@ impl JwksVerifier {
         match self.load().await {
             Ok(keys) => {
                 tracing::info!(source = %self.source, keys = keys.len(), "refreshed the signing key set");
-                self.cache
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .keys = keys;
+                let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+                cache.keys = keys;
+                cache.generation += 1;
             }
             Err(err) => {
                 tracing::warn!(source = %self.source, error = %err,

@@ -17,6 +17,7 @@ mod error;
 mod jwks;
 mod settings;
 mod token;
+mod verified;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -36,6 +37,7 @@ pub use settings::AuthSettings;
 use embedded::EmbeddedKeys;
 use jwks::JwksVerifier;
 use token::ClaimMapping;
+use verified::{Verified, VerifiedTokens};
 
 /// Verifies bearer tokens. Cheap to clone: the state is shared behind an `Arc`.
 #[derive(Clone, Debug)]
@@ -47,6 +49,8 @@ pub struct Authenticator {
 struct Inner {
     mode: Mode,
     mapping: ClaimMapping,
+    /// Tokens already verified (`verified`).
+    verified: VerifiedTokens,
 }
 
 #[derive(Debug)]
@@ -99,7 +103,11 @@ impl Authenticator {
             }
         };
         Ok(Authenticator {
-            inner: Arc::new(Inner { mode, mapping }),
+            inner: Arc::new(Inner {
+                mode,
+                mapping,
+                verified: VerifiedTokens::new(settings.leeway_seconds),
+            }),
         })
     }
 
@@ -110,16 +118,29 @@ impl Authenticator {
 
     /// Verifies `bearer_token` (the token alone, without `Bearer `) and returns its principal.
     pub async fn authenticate(&self, bearer_token: &str) -> Result<Principal, AuthError> {
-        Ok(self.authenticate_signing_in(bearer_token).await?.0)
+        let (principal, _) = self.authenticate_signing_in(bearer_token).await?;
+        Ok(Arc::unwrap_or_clone(principal))
     }
 
     /// As [`Authenticator::authenticate`], with what an identity provider's token says about
     /// the member of staff for the staff directory (`None` for an embedded token, minted here).
+    /// A token verified before and still valid is not verified again (`verified`): the
+    /// principal is the one it gave then, shared.
     pub async fn authenticate_signing_in(
         &self,
         bearer_token: &str,
-    ) -> Result<(Principal, Option<crate::domain::staff::SignIn>), AuthError> {
+    ) -> Result<(Arc<Principal>, Option<crate::domain::staff::SignIn>), AuthError> {
         let bearer_token = bearer_token.trim();
+        let digest = VerifiedTokens::digest(bearer_token);
+        let now = jsonwebtoken::get_current_timestamp();
+        // Read before verifying: keys replaced meanwhile make the entry verify again.
+        let keys = match &self.inner.mode {
+            Mode::Jwks(verifier) => verifier.generation(),
+            Mode::Embedded(_) => 0,
+        };
+        if let Some(hit) = self.inner.verified.get(&digest, now, keys) {
+            return Ok((hit.principal.clone(), hit.sign_in.clone()));
+        }
         let header = token::peek_header(bearer_token)?;
         let (claims, from_provider) = match &self.inner.mode {
             Mode::Jwks(verifier) => (verifier.verify(bearer_token, &header).await?, true),
@@ -127,7 +148,13 @@ impl Authenticator {
         };
         let principal = self.inner.mapping.principal(&claims)?;
         let sign_in = from_provider.then(|| self.inner.mapping.sign_in(&claims, &principal));
-        Ok((principal, sign_in))
+        // `exp` is required and was checked as a whole number of seconds.
+        let Some(exp) = claims.get("exp").and_then(serde_json::Value::as_u64) else {
+            return Ok((Arc::new(principal), sign_in));
+        };
+        let verified = Verified::new(principal, sign_in, exp, keys);
+        self.inner.verified.put(digest, verified.clone(), now);
+        Ok((verified.principal.clone(), verified.sign_in.clone()))
     }
 
     /// Mints an HS256 token for `request`. Works only in embedded mode.

@@ -818,3 +818,102 @@ async fn authenticator_and_its_futures_are_send_and_sync() -> TestResult {
     assert_send(Authenticator::new(AuthSettings::default(), dir.path()));
     Ok(())
 }
+
+// Tokens already verified (`super::verified`): a hit gives what verifying again would.
+
+#[tokio::test]
+async fn a_verified_token_is_not_verified_again_while_valid() -> TestResult {
+    let key = TestKey::rs256("rsa-1")?;
+    let (server, auth) = jwks_setup(&key).await?;
+    let token = key.mint(&good_claims())?;
+    let (first, sign_in) = auth.authenticate_signing_in(&token).await?;
+    let (again, sign_in_again) = auth.authenticate_signing_in(&format!(" {token} ")).await?;
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "the kept principal, shared"
+    );
+    assert_eq!(sign_in, sign_in_again);
+    assert!(
+        sign_in.is_some(),
+        "the identity provider's sign-in kept too"
+    );
+    assert_eq!(first.subject, "user-1");
+    assert_eq!(server.requests(), 1);
+    // Any other byte is another token: the signature no longer matches (a character inside
+    // the signature, not its last, which also carries padding bits).
+    let mut tampered = token.clone().into_bytes();
+    let inside = tampered.len() - 10;
+    tampered[inside] = if tampered[inside] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered)?;
+    assert_eq!(
+        auth.authenticate(&tampered).await,
+        Err(AuthError::BadSignature)
+    );
+    // Another token of the same user is verified on its own.
+    let mut claims = good_claims();
+    claims["services"] = json!(["HOUS"]);
+    let other = auth.authenticate(&key.mint(&claims)?).await?;
+    assert_eq!(other.services, BTreeSet::from(["HOUS".to_owned()]));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_kept_token_expires_as_a_fresh_one_would() -> TestResult {
+    let key = TestKey::rs256("rsa-1")?;
+    let overrides = AuthSettings {
+        leeway_seconds: 0,
+        ..AuthSettings::default()
+    };
+    let (_server, auth) = jwks_setup_with(&key, overrides).await?;
+    let mut claims = good_claims();
+    let exp = testing::now() + 1;
+    claims["exp"] = json!(exp);
+    let token = key.mint(&claims)?;
+    assert!(auth.authenticate(&token).await.is_ok());
+    assert!(auth.authenticate(&token).await.is_ok(), "kept");
+    // `exp` is accepted up to and including its own second, as the verifier accepts it.
+    while testing::now() <= exp {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(auth.authenticate(&token).await, Err(AuthError::Expired));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_key_set_refresh_makes_kept_tokens_verify_again() -> TestResult {
+    let old = TestKey::es256("ec-old")?;
+    let new = TestKey::es256("ec-new")?;
+    let overrides = AuthSettings {
+        jwks_min_refresh_interval_seconds: 0,
+        ..AuthSettings::default()
+    };
+    let server = JwksServer::start(&testing::jwks_json(&[&old, &new])?).await?;
+    let auth = Authenticator::new(
+        AuthSettings {
+            jwks: Some(server.url()),
+            issuer: Some(ISSUER.to_owned()),
+            audience: Some(AUDIENCE.to_owned()),
+            ..overrides
+        },
+        Path::new("/nonexistent-unused"),
+    )
+    .await?;
+    let token = old.mint(&good_claims())?;
+    assert!(auth.authenticate(&token).await.is_ok());
+    assert!(auth.authenticate(&token).await.is_ok(), "kept");
+    // The old key is withdrawn; a token with a key id not yet known makes the server refresh.
+    server.set_jwks(&testing::jwks_json(&[&new])?);
+    let unknown = new.with_kid("ec-newer").mint(&good_claims())?;
+    assert_eq!(
+        auth.authenticate(&unknown).await,
+        Err(AuthError::UnknownKey)
+    );
+    assert_eq!(server.requests(), 2, "refreshed");
+    assert_eq!(
+        auth.authenticate(&token).await,
+        Err(AuthError::UnknownKey),
+        "a token of a withdrawn key is refused although it was kept"
+    );
+    assert!(auth.authenticate(&new.mint(&good_claims())?).await.is_ok());
+    Ok(())
+}

@@ -16,8 +16,8 @@ use crate::error::ApiError;
 /// What the server knows about the request being served.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
-    /// The signed-in caller.
-    pub principal: Principal,
+    /// The signed-in caller (shared with the verified token it came from: `auth::verified`).
+    pub principal: std::sync::Arc<Principal>,
     /// The request id, also in the logs and audit rows.
     pub request_id: String,
     /// The client's address (behind a trusted proxy, the one it forwarded), for the audit

@@ -64,7 +64,10 @@ pub struct Shared {
 
 /// Verify the bearer token; when the token names no services, take them from the staff
 /// directory.
-pub async fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal, AuthError> {
+pub async fn authenticate(
+    state: &AppState,
+    header: Option<&str>,
+) -> Result<Arc<Principal>, AuthError> {
     authenticate_checked(state, header)
         .await
         .map_err(|e| match e {
@@ -86,7 +89,7 @@ pub enum AuthFailure {
 pub async fn authenticate_checked(
     state: &AppState,
     header: Option<&str>,
-) -> Result<Principal, AuthFailure> {
+) -> Result<Arc<Principal>, AuthFailure> {
     let token = bearer_from_header(header).map_err(AuthFailure::Auth)?;
     let (mut principal, sign_in) = state
         .auth
@@ -98,7 +101,8 @@ pub async fn authenticate_checked(
     }
     if principal.services_from_directory {
         match directory_services(&state.db, &principal.subject).await {
-            Ok(services) => principal.services = services,
+            // The verified token's principal is shared: this request's gets its own copy.
+            Ok(services) => Arc::make_mut(&mut principal).services = services,
             Err(e) => {
                 crate::error::ApiError::internal(format!("staff directory look-up: {e}"));
                 return Err(AuthFailure::Database);

@@ -38,7 +38,8 @@ fn signed_in(subject: &str, roles: &[Role]) -> RequestContext {
             roles: roles.iter().copied().collect(),
             services: BTreeSet::from(["HOU".to_string()]),
             services_from_directory: false,
-        },
+        }
+        .into(),
         request_id: format!("domain-test-{subject}"),
     }
 }

@@ -72,7 +72,8 @@ async fn audit_case(db: &DatabaseConnection, case_id: i64, text: &str) {
             roles: BTreeSet::new(),
             services: BTreeSet::new(),
             services_from_directory: false,
-        },
+        }
+        .into(),
         request_id: "test".into(),
     };
     let txn = db.begin().await.unwrap();

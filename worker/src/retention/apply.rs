@@ -203,7 +203,8 @@ fn retention_context(run_id: &str) -> RequestContext {
             roles: BTreeSet::new(),
             services: BTreeSet::new(),
             services_from_directory: false,
-        },
+        }
+        .into(),
         request_id: run_id.to_string(),
     }
 }

@@ -195,7 +195,8 @@ fn scheduler_context(claim: &Claim) -> RequestContext {
             roles: BTreeSet::new(),
             services: BTreeSet::new(),
             services_from_directory: false,
-        },
+        }
+        .into(),
         request_id: format!("scheduled-run-{}", claim.run.id),
     }
 }

@@ -134,7 +134,8 @@ fn context(now: DateTime<Utc>) -> RequestContext {
             roles: BTreeSet::new(),
             services: BTreeSet::new(),
             services_from_directory: false,
-        },
+        }
+        .into(),
         request_id: format!("endings-{}", now.format("%Y%m%dT%H%M%SZ")),
     }
 }

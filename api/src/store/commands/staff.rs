@@ -239,7 +239,8 @@ pub async fn sign_in(
             roles: BTreeSet::new(),
             services: BTreeSet::new(),
             services_from_directory: false,
-        },
+        }
+        .into(),
         request_id: request_id.to_string(),
         client_address: None,
     };
