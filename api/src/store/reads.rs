@@ -497,9 +497,10 @@ pub struct CaseListRows {
     pub restriction_parameters: HashMap<i64, serde_json::Value>,
 }
 
-/// A page of the cases `principal` may see (as [`case_page`]) and the `parts` asked for: one
-/// statement for the page and one per part, the parts read at the same time, whatever the
-/// page's length. (Joining the customers and services into the page's statement was measured
+/// A page of the cases `principal` may see (as [`case_page`]) and the `parts` asked for,
+/// whatever the page's length: on PostgreSQL one statement for the page and one for its
+/// customers, services and restrictions ([`super::list_pg::parts`]; a restriction's details,
+/// when asked for, are read beside it); elsewhere one statement per part, read at the same time. (Joining the customers and services into the page's statement was measured
 /// slower on PostgreSQL: 822 against 941 pages a second.)
 pub async fn case_list_rows<C: ConnectionTrait>(
     db: &C,
@@ -540,27 +541,57 @@ pub async fn case_list_rows_read<C: ConnectionTrait>(
     let case_ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
     let customer_ids = ids(|c| c.customer_id);
     let service_ids = ids(|c| c.service_id);
-    let pg = reads == ListReads::ByPosition;
+    if reads == ListReads::ByPosition {
+        // One statement for the customers, services and restrictions asked for (an empty
+        // array reads nothing), the restrictions' details beside it when asked for.
+        let lines = parts.restrictions && !parts.restriction_parameters;
+        let asked = |wanted: bool, ids: &[i64]| if wanted { ids.to_vec() } else { Vec::new() };
+        let (customer_ids, service_ids, line_case_ids) = (
+            asked(parts.customers, &customer_ids),
+            asked(parts.services, &service_ids),
+            asked(lines, &case_ids),
+        );
+        let read = async {
+            if customer_ids.is_empty() && service_ids.is_empty() && line_case_ids.is_empty() {
+                return Ok(super::list_pg::Parts::default());
+            }
+            super::list_pg::parts(db, &customer_ids, &service_ids, &line_case_ids).await
+        };
+        let details = async {
+            if parts.restrictions && parts.restriction_parameters {
+                restrictions_with_details(db, &case_ids).await
+            } else {
+                Ok((HashMap::new(), HashMap::new()))
+            }
+        };
+        let (read, (mut restrictions, restriction_parameters)) = tokio::try_join!(read, details)?;
+        if lines {
+            restrictions = case_ids.iter().map(|id| (*id, Vec::new())).collect();
+            for row in read.restriction_lines {
+                restrictions.entry(row.case_id).or_default().push(row);
+            }
+        }
+        return Ok(CaseListRows {
+            cases,
+            has_next,
+            customers: read.customers.into_iter().map(|r| (r.id, r)).collect(),
+            services: read.services.into_iter().map(|r| (r.id, r)).collect(),
+            restrictions,
+            restriction_parameters,
+        });
+    }
     let customers = async {
         if !parts.customers {
             return Ok(HashMap::new());
         }
-        let rows = if pg {
-            super::list_pg::customers(db, &customer_ids).await?
-        } else {
-            by_id::<customer::Entity, _>(db, customer::Column::Id, &customer_ids).await?
-        };
+        let rows = by_id::<customer::Entity, _>(db, customer::Column::Id, &customer_ids).await?;
         Ok::<_, DbErr>(rows.into_iter().map(|r| (r.id, r)).collect())
     };
     let services = async {
         if !parts.services {
             return Ok(HashMap::new());
         }
-        let rows = if pg {
-            super::list_pg::services(db, &service_ids).await?
-        } else {
-            by_id::<service::Entity, _>(db, service::Column::Id, &service_ids).await?
-        };
+        let rows = by_id::<service::Entity, _>(db, service::Column::Id, &service_ids).await?;
         Ok::<_, DbErr>(rows.into_iter().map(|r| (r.id, r)).collect())
     };
     let restrictions = async {
@@ -568,30 +599,9 @@ pub async fn case_list_rows_read<C: ConnectionTrait>(
             return Ok((HashMap::new(), HashMap::new()));
         }
         if !parts.restriction_parameters {
-            if pg {
-                let mut out: HashMap<i64, Vec<RestrictionLine>> =
-                    case_ids.iter().map(|id| (*id, Vec::new())).collect();
-                for row in super::list_pg::restriction_lines(db, &case_ids).await? {
-                    out.entry(row.case_id).or_default().push(row);
-                }
-                return Ok((out, HashMap::new()));
-            }
             return Ok((restriction_lines(db, &case_ids).await?, HashMap::new()));
         }
-        let mut parameters = HashMap::new();
-        let lines = children_of::<restriction::Entity, _>(db, &case_ids)
-            .await?
-            .into_iter()
-            .map(|(case, rows)| {
-                for m in &rows {
-                    if let Ok(value) = serde_json::to_value(&m.parameters) {
-                        parameters.insert(m.id, value);
-                    }
-                }
-                (case, rows.iter().map(RestrictionLine::from).collect())
-            })
-            .collect();
-        Ok((lines, parameters))
+        restrictions_with_details(db, &case_ids).await
     };
     let (customers, services, (restrictions, restriction_parameters)) =
         tokio::try_join!(customers, services, restrictions)?;
@@ -604,6 +614,34 @@ pub async fn case_list_rows_read<C: ConnectionTrait>(
         restriction_parameters,
     })
 }
+
+/// The restrictions of the cases `case_ids` as whole rows: each case's lines (every case has an
+/// entry) and the details by restriction id, as the API shows them.
+async fn restrictions_with_details<C: ConnectionTrait>(
+    db: &C,
+    case_ids: &[i64],
+) -> Result<RestrictionsWithDetails, DbErr> {
+    let mut parameters = HashMap::new();
+    let lines = children_of::<restriction::Entity, _>(db, case_ids)
+        .await?
+        .into_iter()
+        .map(|(case, rows)| {
+            for m in &rows {
+                if let Ok(value) = serde_json::to_value(&m.parameters) {
+                    parameters.insert(m.id, value);
+                }
+            }
+            (case, rows.iter().map(RestrictionLine::from).collect())
+        })
+        .collect();
+    Ok((lines, parameters))
+}
+
+/// Each case's restriction lines and the restrictions' details by id.
+type RestrictionsWithDetails = (
+    HashMap<i64, Vec<RestrictionLine>>,
+    HashMap<i64, serde_json::Value>,
+);
 
 /// The customers with a case `principal` may see (all for those who see every case), and
 /// those recorded on their own by one of `principal`'s services (5.4).

@@ -125,7 +125,12 @@ db_tests! {
         let legal = &callers[0];
         let bare = CaseListParts::default();
         let with_details = CaseListParts { restriction_parameters: true, ..EVERYTHING };
-        for parts in [bare, with_details] {
+        let only_details = CaseListParts { restrictions: true, restriction_parameters: true, ..bare };
+        let customers = CaseListParts { customers: true, ..bare };
+        let services = CaseListParts { services: true, ..bare };
+        let restrictions = CaseListParts { restrictions: true, ..bare };
+        let no_customers = CaseListParts { customers: false, ..EVERYTHING };
+        for parts in [bare, with_details, only_details, customers, services, restrictions, no_customers] {
             let by_name = all_pages(&app.db, legal, &filters[0], 50, parts, ListReads::ByName).await;
             let chosen = all_pages(&app.db, legal, &filters[0], 50, parts, expected).await;
             assert_eq!(chosen, by_name, "{parts:?}");
@@ -203,5 +208,21 @@ async fn postgres_plans_the_page_once() {
     assert!(
         custom <= 5,
         "{generic} generic and {custom} custom plans for {statement}"
+    );
+    // The page's customers, services and restrictions: one statement, planned once too.
+    let parts = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+             WHERE statement LIKE 'SELECT 0 AS part,%'",
+        ))
+        .await
+        .expect("the session's prepared statements");
+    assert_eq!(parts.len(), 1, "one statement for the page's parts");
+    let generic: i64 = parts[0].try_get_by_index(0).expect("generic plans");
+    let custom: i64 = parts[0].try_get_by_index(1).expect("custom plans");
+    assert!(
+        generic >= 1 && custom <= 5,
+        "the parts' statement: {generic} generic and {custom} custom plans"
     );
 }
