@@ -1,7 +1,8 @@
 //! Issue 18: a contact check reads its facts — the service, the customer's cases there, their
 //! restrictions, exclusions and premises — in one statement on PostgreSQL
-//! (`facts::service_and_check_facts`); logging a contact still reads them one by one
-//! (`facts::check_facts`). Both must give the same facts for every case of the seeded data set
+//! (`facts::service_and_check_facts`), then the inbound contacts and the names of named
+//! officers, teams and premises, when it needs them, in one more; logging a contact still reads
+//! them one by one (`facts::check_facts`). Both must give the same facts for every case of the seeded data set
 //! (restrictions of every kind, time limits with earlier inbound contacts, named officers and
 //! premises) and for a customer excluded from premises (section 3), at times before, during
 //! and after the restrictions; an unknown service is the same error both ways.
@@ -108,5 +109,61 @@ db_tests! {
         let err = facts::service_and_check_facts(&app.db, "NOPE", customer, Utc::now()).await.expect_err("no service");
         let by_code = facts::service_by_code(&app.db, "NOPE").await.expect_err("no service");
         assert_eq!(format!("{err:?}"), format!("{by_code:?}"));
+    }
+
+    async fn named_officers_and_teams_are_the_same_in_one_statement(app) {
+        use entities::enums::RestrictionKind;
+        use entities::restriction_parameters::{NamedContact, RestrictionParameters, TimeLimits};
+        use entities::{restriction, staff_member, staff_team};
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        api::seed::seed(&app.db, small(), 9).await.expect("seeded");
+        let services: Vec<service::Model> = service::Entity::find().all(&app.db).await.expect("services");
+        let all = restriction::Entity::find().order_by_asc(restriction::Column::Id).all(&app.db).await.expect("restrictions");
+        // Two restrictions on one case: one names an officer, the other a team, and a third of
+        // the case's (when there is one) limits contact in time.
+        let case_id = all.windows(2).find(|w| w[0].case_id == w[1].case_id).expect("a case with two restrictions")[0].case_id;
+        let on_case: Vec<&restriction::Model> = all.iter().filter(|r| r.case_id == case_id).collect();
+        let service_id = on_case[0].service_id;
+        let team = staff_team::ActiveModel {
+            service_id: Set(service_id),
+            name: Set("Facts Team".into()),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("a team");
+        let officer = staff_member::ActiveModel {
+            display_name: Set("Facts Officer".into()),
+            team_id: Set(Some(team.id)),
+            active: Set(true),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("an officer");
+        let named = [
+            NamedContact { staff_member_id: Some(officer.id), ..Default::default() },
+            NamedContact { team_id: Some(team.id), ..Default::default() },
+        ];
+        for (r, n) in on_case.iter().zip(named) {
+            let mut m: restriction::ActiveModel = (*r).clone().into();
+            m.kind = Set(RestrictionKind::NamedContact);
+            m.parameters = Set(RestrictionParameters::NamedContact(n));
+            m.status = Set(entities::enums::RestrictionStatus::Active);
+            m.update(&app.db).await.expect("named");
+        }
+        if let Some(r) = on_case.get(2) {
+            let mut m: restriction::ActiveModel = (*r).clone().into();
+            m.kind = Set(RestrictionKind::TimeLimits);
+            m.parameters = Set(RestrictionParameters::TimeLimits(TimeLimits { per_days: 30, max_contacts: 2, max_minutes_per_contact: None }));
+            m.update(&app.db).await.expect("time limits");
+        }
+        let case = upc_case::Entity::find_by_id(case_id).one(&app.db).await.expect("read").expect("the case");
+        let code = services.iter().find(|s| s.id == service_id).expect("the service").code.clone();
+        for at in [case.opened_at + Duration::days(200), Utc::now()] {
+            let f = same_facts(&app.db, &code, case.customer_id, at).await;
+            assert_eq!(f.names.staff.get(&officer.id).map(String::as_str), Some("Facts Officer"), "{f:?}");
+            assert_eq!(f.names.teams.get(&team.id).map(String::as_str), Some("Facts Team"), "{f:?}");
+        }
     }
 }
