@@ -227,7 +227,9 @@ pub(crate) mod council {
                 HOU,
                 "recordBreach",
                 json!({"restrictionId": restriction,
-                    "occurredAt": (Utc::now() - Duration::hours(2)).to_rfc3339(),
+                    // Now: the restriction started today, and two hours ago is yesterday
+                    // between midnight and two in the morning.
+                    "occurredAt": Utc::now().to_rfc3339(),
                     "description": format!("Came to the office despite the exclusion ({marker}).")}),
                 "id",
             )

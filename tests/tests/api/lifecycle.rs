@@ -600,11 +600,12 @@ pub(crate) mod drive {
         )
     }
 
-    /// `recordBreach` input: the restriction was ignored an hour ago.
+    /// `recordBreach` input: the restriction was ignored just now (restrictions here start
+    /// today, and an hour ago is yesterday between midnight and one in the morning).
     pub fn breach(restriction: &Value) -> Value {
         json!({
             "restrictionId": restriction["id"],
-            "occurredAt": (Utc::now() - Duration::hours(1)).to_rfc3339(),
+            "occurredAt": Utc::now().to_rfc3339(),
             "description": "Came to the One4All Centre despite the exclusion.",
         })
     }
