@@ -70,6 +70,7 @@ impl App {
     pub fn with_parts(settings: Settings, mut db: DatabaseConnection, auth: Authenticator) -> Self {
         let metrics = Metrics::new();
         metrics.count_statements(&mut db);
+        let service_ids = Arc::new(crate::store::service_ids::ServiceIds::new());
         let schema = build_schema(
             db.clone(),
             settings.lifecycle(),
@@ -77,6 +78,7 @@ impl App {
             crate::reports::jobs::ReportSettings {
                 year_start_month: settings.reporting_year_start_month,
             },
+            service_ids.clone(),
         );
         let access = crate::access::AccessWriter::start(db.clone(), metrics.clone());
         Self {
@@ -85,6 +87,7 @@ impl App {
                 db,
                 rate_limits: Arc::new(RateLimits::new(&settings.rate_limit)),
                 lifecycle: Arc::new(settings.lifecycle()),
+                service_ids,
                 settings: Arc::new(settings),
                 schema,
                 auth,

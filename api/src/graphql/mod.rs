@@ -69,6 +69,7 @@ pub fn build_schema(
     settings: crate::domain::lifecycle::LifecycleSettings,
     limits: &crate::config::GraphqlLimits,
     reports: crate::reports::jobs::ReportSettings,
+    service_ids: std::sync::Arc<crate::store::service_ids::ServiceIds>,
 ) -> ApiSchema {
     let builder = Schema::build(
         Query::default(),
@@ -81,7 +82,8 @@ pub fn build_schema(
     ))
     .data(db)
     .data(settings)
-    .data(reports);
+    .data(reports)
+    .data(service_ids);
     crate::http::limits::apply(builder, limits).finish()
 }
 

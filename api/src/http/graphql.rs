@@ -230,9 +230,12 @@ pub async fn post(
                 validated_first,
             }) => match plan
                 .execute(
-                    &state.db,
+                    crate::graphql::plan::Reading {
+                        db: &state.db,
+                        settings: &state.lifecycle,
+                        service_ids: &state.service_ids,
+                    },
                     &caller,
-                    &state.lifecycle,
                     &request.variables,
                     *validated_first,
                     &access,

@@ -44,6 +44,8 @@ pub struct Shared {
     pub settings: Arc<Settings>,
     /// The lifecycle settings drawn from them (as the schema has them), for planned reads.
     pub lifecycle: Arc<crate::domain::lifecycle::LifecycleSettings>,
+    /// The services' ids by code found so far (as the schema has them), for planned checks.
+    pub service_ids: Arc<crate::store::service_ids::ServiceIds>,
     /// The GraphQL schema.
     pub schema: ApiSchema,
     /// Verifies bearer tokens.

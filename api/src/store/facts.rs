@@ -516,75 +516,66 @@ pub async fn check_facts<C: ConnectionTrait>(
     .await
 }
 
-/// PostgreSQL: the service, the customer's case ids there, their restrictions in the service,
+/// PostgreSQL: the customer's case ids in the service `$1`, their restrictions in the service,
 /// their exclusions and those exclusions' premises (`(exclusion, establishment)` pairs), as
-/// JSON texts in one row; no row when no service has the code.
+/// JSON texts in one row.
 const CHECK_FACTS_SQL: &str = "\
-WITH s AS (SELECT * FROM service WHERE code = $1), \
-c AS (SELECT id FROM upc_case WHERE customer_id = $2 AND service_id = (SELECT id FROM s)), \
+WITH c AS (SELECT id FROM upc_case WHERE customer_id = $2 AND service_id = $1), \
 x AS (SELECT * FROM exclusion WHERE case_id IN (SELECT id FROM c)) \
-SELECT row_to_json(s)::text, \
+SELECT \
 (SELECT coalesce(json_agg(r), '[]')::text FROM restriction r \
- WHERE r.case_id IN (SELECT id FROM c) AND r.service_id = s.id AND r.status <> $3), \
+ WHERE r.case_id IN (SELECT id FROM c) AND r.service_id = $1 AND r.status <> $3), \
 (SELECT coalesce(json_agg(x), '[]')::text FROM x), \
 (SELECT coalesce(json_agg(json_build_array(p.exclusion_id, p.establishment_id)), '[]')::text \
- FROM exclusion_establishment p WHERE p.exclusion_id IN (SELECT id FROM x)) \
-FROM s";
+ FROM exclusion_establishment p WHERE p.exclusion_id IN (SELECT id FROM x))";
 
-/// The service with the code `code` (as [`service_by_code`], the same error when there is none)
-/// and what decides a contact check there for `customer_id` at `at` (as [`check_facts`]). On
-/// PostgreSQL the service, the customer's cases there, their restrictions, exclusions and the
-/// exclusions' premises are ONE statement, then the inbound contacts and the names only when
-/// the restrictions and exclusions call for them: a check is made at the front desk while the
-/// customer waits, and every statement is a round trip. Elsewhere [`service_by_code`] then
-/// [`check_facts`].
-pub async fn service_and_check_facts<C: ConnectionTrait>(
+/// What decides a contact check in the service `service_id` for `customer_id` at `at` (as
+/// [`check_facts`]; the service is found by its code first, `store::service_ids`). On
+/// PostgreSQL the customer's cases there, their restrictions, exclusions and the exclusions'
+/// premises are ONE statement, then the inbound contacts and the names only when the
+/// restrictions and exclusions call for them (one more): a check is made at the front desk
+/// while the customer waits, and every statement is a round trip. Elsewhere [`check_facts`].
+pub async fn contact_check_facts<C: ConnectionTrait>(
     db: &C,
-    code: &str,
+    service_id: i64,
     customer_id: i64,
     at: DateTime<Utc>,
-) -> ApiResult<(service::Model, CheckFacts)> {
+) -> ApiResult<CheckFacts> {
     use sea_orm::{DbBackend, Statement};
     if db.get_database_backend() != DbBackend::Postgres {
-        let service = service_by_code(db, code).await?;
         let proposed = Proposed {
             channel: entities::enums::ContactChannel::ALL[0],
             at,
             officer: None,
             establishment_id: None,
         };
-        let facts = check_facts(db, service.id, customer_id, &proposed).await?;
-        return Ok((service, facts));
+        return check_facts(db, service_id, customer_id, &proposed).await;
     }
-    let code = code.trim();
     let statement = Statement::from_sql_and_values(
         DbBackend::Postgres,
         CHECK_FACTS_SQL,
         [
-            code.into(),
+            service_id.into(),
             customer_id.into(),
             RestrictionStatus::Expired.as_str().into(),
         ],
     );
-    let Some(row) = db.query_one_raw(statement).await? else {
-        return Err(ApiError::bad_input(
-            "serviceCode",
-            format!("no service with code {code}"),
-        ));
-    };
+    let row = db
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| DbErr::Custom("a contact check's facts: no row".into()))?;
     let text = |i: usize| row.try_get_by_index::<String>(i);
-    let service: service::Model = from_json("service", &text(0)?)?;
     // Put in order here, as `check_facts` reads them: an aggregate with its own `ORDER BY`
     // sets up a sort each time it runs, a tenth of the statement's cost (pgbench).
-    let mut restrictions: Vec<restriction::Model> = from_json("restriction", &text(1)?)?;
+    let mut restrictions: Vec<restriction::Model> = from_json("restriction", &text(0)?)?;
     restrictions.sort_unstable_by_key(|r| r.id);
-    let mut exclusions: Vec<exclusion::Model> = from_json("exclusion", &text(2)?)?;
+    let mut exclusions: Vec<exclusion::Model> = from_json("exclusion", &text(1)?)?;
     exclusions.sort_unstable_by_key(|x| x.id);
-    let mut premises: Vec<(i64, i64)> = from_json("exclusion_establishment", &text(3)?)?;
+    let mut premises: Vec<(i64, i64)> = from_json("exclusion_establishment", &text(2)?)?;
     premises.sort_unstable();
-    let facts = more_check_facts(
+    more_check_facts(
         db,
-        service.id,
+        service_id,
         customer_id,
         at,
         restrictions,
@@ -592,8 +583,7 @@ pub async fn service_and_check_facts<C: ConnectionTrait>(
         premises,
         true,
     )
-    .await?;
-    Ok((service, facts))
+    .await
 }
 
 /// Rows of `table` from PostgreSQL's JSON (`row_to_json`, `json_agg`).

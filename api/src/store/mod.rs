@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod list_pg;
 pub mod reads;
 mod restriction_line;
+pub mod service_ids;
 pub mod tables;
 
 use chrono::{DateTime, Utc};
@@ -32,6 +33,7 @@ use crate::domain::lifecycle::LifecycleSettings;
 use crate::domain::outcome::Row;
 use crate::domain::roles::Principal;
 use crate::error::{ApiError, ApiResult};
+use service_ids::ServiceIds;
 
 pub use idempotency::Idempotency;
 
@@ -59,6 +61,8 @@ pub struct Session<'a, C: Database = DatabaseConnection> {
     pub alerts: Option<&'a AlertHub>,
     /// The time the command acts at (now, except for a demonstration or a test).
     pub now: DateTime<Utc>,
+    /// The services' ids found so far (the app's; none: found afresh each time).
+    pub service_ids: Option<&'a ServiceIds>,
 }
 
 impl<C: Database> Clone for Session<'_, C> {
@@ -83,6 +87,15 @@ impl<'a, C: Database> Session<'a, C> {
             settings,
             alerts,
             now: Utc::now(),
+            service_ids: None,
+        }
+    }
+
+    /// The same session finding services through `service_ids`.
+    pub fn with_service_ids(self, service_ids: Option<&'a ServiceIds>) -> Self {
+        Session {
+            service_ids,
+            ..self
         }
     }
 

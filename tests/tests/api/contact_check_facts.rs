@@ -9,6 +9,7 @@
 
 use api::domain::contact::Proposed;
 use api::store::facts;
+use api::store::service_ids::ServiceIds;
 use chrono::{Duration, Utc};
 use entities::enums::ContactChannel;
 use entities::{contact, service, upc_case};
@@ -34,13 +35,12 @@ async fn same_facts(
     customer_id: i64,
     at: chrono::DateTime<Utc>,
 ) -> api::domain::contact::CheckFacts {
-    let (service, together) = facts::service_and_check_facts(db, code, customer_id, at)
+    let service = facts::service_by_code(db, code).await.expect("the service");
+    let found = ServiceIds::new().find(db, code).await.expect("the service");
+    assert_eq!(found, (service.id, service.code.clone()));
+    let together = facts::contact_check_facts(db, service.id, customer_id, at)
         .await
         .expect("facts in one statement");
-    assert_eq!(
-        service,
-        facts::service_by_code(db, code).await.expect("the service")
-    );
     let one_by_one = facts::check_facts(db, service.id, customer_id, &proposed(at))
         .await
         .expect("facts one by one");
@@ -106,7 +106,7 @@ db_tests! {
         }
         assert!(exclusions > 0 && premises > 0, "{exclusions} exclusions, {premises} premises");
         // No service with the code: the same error both ways.
-        let err = facts::service_and_check_facts(&app.db, "NOPE", customer, Utc::now()).await.expect_err("no service");
+        let err = ServiceIds::new().find(&app.db, "NOPE").await.expect_err("no service");
         let by_code = facts::service_by_code(&app.db, "NOPE").await.expect_err("no service");
         assert_eq!(format!("{err:?}"), format!("{by_code:?}"));
     }
@@ -164,6 +164,58 @@ db_tests! {
             let f = same_facts(&app.db, &code, case.customer_id, at).await;
             assert_eq!(f.names.staff.get(&officer.id).map(String::as_str), Some("Facts Officer"), "{f:?}");
             assert_eq!(f.names.teams.get(&team.id).map(String::as_str), Some("Facts Team"), "{f:?}");
+        }
+    }
+
+    async fn services_are_found_by_code_and_kept_once_found(app) {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        api::seed::seed(&app.db, small(), 9).await.expect("seeded");
+        let services: Vec<service::Model> = service::Entity::find().all(&app.db).await.expect("services");
+        let ids = ServiceIds::new();
+        let first = &services[0];
+        assert_eq!(ids.known(&first.code), None);
+        let found = ids.find(&app.db, &format!("  {} ", first.code)).await.expect("found");
+        assert_eq!(found, (first.id, first.code.clone()), "by its code, trimmed");
+        assert_eq!(ids.known(&first.code), Some(first.id), "kept");
+        // Renamed and taken out of use, a service keeps its code and id.
+        let mut renamed: service::ActiveModel = first.clone().into();
+        renamed.name = Set("Renamed".into());
+        renamed.active = Set(false);
+        renamed.update(&app.db).await.expect("renamed");
+        assert_eq!(ids.find(&app.db, &first.code).await.expect("found"), (first.id, first.code.clone()));
+        // A code not found is not kept: the service may be added later.
+        let err = ids.find(&app.db, "LATER").await.expect_err("no service yet");
+        assert!(format!("{err:?}").contains("no service with code LATER"), "{err:?}");
+        assert_eq!(ids.known("LATER"), None);
+        let later = service::ActiveModel { code: Set("LATER".into()), name: Set("Added later".into()), ..Default::default() }
+            .insert(&app.db)
+            .await
+            .expect("added");
+        assert_eq!(ids.find(&app.db, "LATER").await.expect("found once added"), (later.id, "LATER".to_string()));
+        // Codes are matched exactly, as the database matches them.
+        assert!(ids.find(&app.db, "later").await.is_err());
+    }
+
+    async fn a_service_added_after_a_check_of_its_code_is_checked(app) {
+        api::seed::seed(&app.db, small(), 9).await.expect("seeded");
+        let admin = app.token(api::auth::Role::Admin, &[]);
+        let officer = app.token(api::auth::Role::Officer, &["NEWSVC"]);
+        let customer = upc_case::Entity::find().one(&app.db).await.expect("read").expect("a case").customer_id;
+        let check = "query($input: ContactCheckInput!) { contactCheck(input: $input) { allowed serviceCode } }";
+        let input = serde_json::json!({"input": {"customerId": customer.to_string(), "serviceCode": "NEWSVC", "channel": "telephone"}});
+        // Twice each: the schema answers a document first, its plan after.
+        for _ in 0..2 {
+            let body = app.graphql_as(&officer, check, input.clone()).await;
+            assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+        }
+        let made = app
+            .graphql_as(&admin, "mutation { createService(input: {code: \"NEWSVC\", name: \"New service\"}) { code } }", serde_json::json!({}))
+            .await;
+        assert!(made["errors"].is_null(), "{made}");
+        for _ in 0..2 {
+            let body = app.graphql_as(&officer, check, input.clone()).await;
+            assert!(body["errors"].is_null(), "{body}");
+            assert_eq!(body["data"]["contactCheck"], serde_json::json!({"allowed": true, "serviceCode": "NEWSVC"}));
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::authz::RequestContext;
 use crate::domain::lifecycle::LifecycleSettings;
 use crate::graphql::desk::{self, CheckFinding, ContactCheck, ContactCheckInput};
 use crate::store::Session;
+use crate::store::service_ids::ServiceIds;
 
 /// The fields of `ContactCheck` a plan answers.
 #[derive(Debug, Clone)]
@@ -88,9 +89,10 @@ impl ContactCheckPlan {
         db: &sea_orm::DatabaseConnection,
         request: &RequestContext,
         settings: &LifecycleSettings,
+        service_ids: &ServiceIds,
         input: ContactCheckInput,
     ) -> Result<Answer<'_>, ToSchema> {
-        let session = Session::new(db, request, settings, None);
+        let session = Session::new(db, request, settings, None).with_service_ids(Some(service_ids));
         let check = desk::contact_check(session, input)
             .await
             .map_err(|_| ToSchema("a check the resolver refuses"))?;

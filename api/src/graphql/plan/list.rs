@@ -1,5 +1,6 @@
 //! The planned case list (`cases`): a page of cases with their customers, services and
-//! restrictions, read with one statement for the page and one per kind of record asked for.
+//! restrictions, read with one statement for the page and, on PostgreSQL, one for every kind of
+//! record asked for (elsewhere one per kind).
 
 use std::collections::BTreeSet;
 

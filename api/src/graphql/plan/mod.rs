@@ -15,7 +15,8 @@
 //!   page both apply the caller's case scope; an elected Member's page shows only their own
 //!   behaviour reports, as the resolvers' loader does);
 //! - **the data** is read by the persistence seam: a case list with one statement for the page
-//!   and one per kind of record asked for, read at the same time ([`list`]); a case page on
+//!   and, on PostgreSQL, one for every kind of record asked for (elsewhere one per kind, read at
+//!   the same time) ([`list`]); a case page on
 //!   PostgreSQL with one statement for the case and everything its page shows ([`detail`]);
 //! - **who looked**: the sensitive fields selected are noted in the request's access log exactly
 //!   as the resolvers note them, and written before the response is sent;
@@ -49,6 +50,7 @@ use crate::authz::RequestContext;
 use crate::authz::policy::{Verdict, verdict};
 use crate::domain::lifecycle::LifecycleSettings;
 use crate::domain::roles::Principal;
+use crate::store::service_ids::ServiceIds;
 
 /// Most documents kept; past it the cache is emptied and documents are learnt again.
 const MAX_DOCUMENTS: usize = 256;
@@ -243,6 +245,18 @@ pub fn analyse(query: &str, operation: Option<&str>) -> Option<Plan> {
     })
 }
 
+/// What a plan reads with: the database, the lifecycle settings (as the schema has them) and the
+/// services' ids found so far.
+#[derive(Clone, Copy)]
+pub struct Reading<'a> {
+    /// The database pool.
+    pub db: &'a sea_orm::DatabaseConnection,
+    /// The lifecycle settings.
+    pub settings: &'a LifecycleSettings,
+    /// The services' ids by code found so far.
+    pub service_ids: &'a ServiceIds,
+}
+
 /// Why a plan did not answer (the schema then does): for the debug log.
 #[derive(Debug)]
 pub struct ToSchema(pub &'static str);
@@ -303,13 +317,17 @@ impl Plan {
     /// the schema then reports as usual).
     pub async fn execute(
         &self,
-        db: &sea_orm::DatabaseConnection,
+        with: Reading<'_>,
         request: &RequestContext,
-        settings: &LifecycleSettings,
         variables: &async_graphql::Variables,
         validated_first: u64,
         access: &AccessLog,
     ) -> Result<Vec<u8>, ToSchema> {
+        let Reading {
+            db,
+            settings,
+            service_ids,
+        } = with;
         let principal = &request.principal;
         let arguments = self.arguments(variables).ok_or(ToSchema(
             "arguments the resolver refuses or cannot be coerced",
@@ -345,7 +363,7 @@ impl Plan {
             Body::Contact(plan) => {
                 let input =
                     contact::input(&arguments).ok_or(ToSchema("input that cannot be coerced"))?;
-                plan.check(db, request, settings, input)
+                plan.check(db, request, settings, service_ids, input)
                     .await?
                     .write(&mut data);
             }

@@ -22,6 +22,7 @@ use crate::domain::lifecycle::LifecycleSettings;
 use crate::domain::values::{CustomerId, Text, choice};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::ids::parse_id;
+use crate::store::service_ids::ServiceIds;
 use crate::store::{Idempotency, Session};
 
 /// The store session of this request: the caller, acting now.
@@ -31,6 +32,10 @@ pub fn session<'a>(ctx: &Context<'a>) -> ApiResult<Session<'a>> {
         caller(ctx)?,
         ctx.data_unchecked::<LifecycleSettings>(),
         ctx.data_opt::<AlertHub>(),
+    )
+    .with_service_ids(
+        ctx.data_opt::<std::sync::Arc<ServiceIds>>()
+            .map(|ids| &**ids),
     ))
 }
 

@@ -14,6 +14,7 @@ use crate::domain::deadlines::{self, Due};
 use crate::domain::roles::SERVICE_STAFF;
 use crate::domain::values::{ContactId, CustomerId, EstablishmentId, RecordId, StaffMemberId};
 use crate::error::{ApiError, ApiResult};
+use crate::store::service_ids::ServiceIds;
 use crate::store::{Database, Idempotency, Session, facts};
 
 /// A contact as logged, with the check's verdict and the breaches it recorded (5.6).
@@ -40,17 +41,19 @@ impl<C: Database> Session<'_, C> {
         establishment: Option<EstablishmentId>,
     ) -> ApiResult<(String, Proposed, Verdict)> {
         let at = at.unwrap_or(self.now);
-        // The service and the check's facts are read together (one statement on PostgreSQL);
-        // nothing of them is shown unless the caller works in the service.
-        let (service, check) =
-            facts::service_and_check_facts(self.db, service_code, customer.get(), at).await?;
-        if !acts_for(self.actor(), SERVICE_STAFF, &service.code) {
+        // The service by its code (its id kept once found: `store::service_ids`); nothing of
+        // the customer is read unless the caller works in the service.
+        let (service_id, code) = match self.service_ids {
+            Some(known) => known.find(self.db, service_code).await?,
+            None => ServiceIds::new().find(self.db, service_code).await?,
+        };
+        if !acts_for(self.actor(), SERVICE_STAFF, &code) {
             return Err(DomainError::Forbidden(format!(
-                "you do not work in {}: check contact with your own services",
-                service.code
+                "you do not work in {code}: check contact with your own services"
             ))
             .into());
         }
+        let check = facts::contact_check_facts(self.db, service_id, customer.get(), at).await?;
         let proposed = Proposed {
             channel,
             at,
@@ -58,7 +61,7 @@ impl<C: Database> Session<'_, C> {
             establishment_id: establishment.map(|e| e.get()),
         };
         let verdict = check.check(&proposed);
-        Ok((service.code, proposed, verdict))
+        Ok((code, proposed, verdict))
     }
 
     /// Log a contact (5.2, 5.6).

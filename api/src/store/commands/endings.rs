@@ -69,6 +69,7 @@ pub async fn close_ended_cases(
         settings,
         alerts: None,
         now,
+        service_ids: None,
     };
     let mut run = EndingsRun {
         checked: candidates.len(),
