@@ -1,11 +1,12 @@
-//! Issue 18: a contact check reads its facts — the service, the customer's cases there, their
-//! restrictions, exclusions and premises — in one statement on PostgreSQL
-//! (`facts::service_and_check_facts`), then the inbound contacts and the names of named
-//! officers, teams and premises, when it needs them, in one more; logging a contact still reads
-//! them one by one (`facts::check_facts`). Both must give the same facts for every case of the seeded data set
-//! (restrictions of every kind, time limits with earlier inbound contacts, named officers and
-//! premises) and for a customer excluded from premises (section 3), at times before, during
-//! and after the restrictions; an unknown service is the same error both ways.
+//! Issue 18: a contact check finds its service by code (`store::service_ids`), then reads its
+//! facts — the customer's cases there, their restrictions, exclusions and premises — in one
+//! statement on PostgreSQL (`facts::contact_check_facts`), then the inbound contacts and the
+//! names of named officers, teams and premises, when it needs them, in one more; logging a
+//! contact still reads them one by one (`facts::check_facts`). Both must give the same facts for
+//! every case of the seeded data set (restrictions of every kind, time limits with earlier
+//! inbound contacts, named officers and premises) and for a customer excluded from premises
+//! (section 3), at times before, during and after the restrictions; an unknown service is the
+//! same error both ways. A service's id, once found, is kept: a code not found is not.
 
 use api::domain::contact::Proposed;
 use api::store::facts;
